@@ -1,0 +1,60 @@
+# Two commands set everything up on a fresh clone:  `make run`  and  `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export GX_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+LANDING ?= $(or $(JEUGDHULP_LANDING_DIR),data/landing)
+WAREHOUSE ?= $(or $(JEUGDHULP_WAREHOUSE),data/warehouse/jeugdhulp.duckdb)
+DEMO_CLIENTS ?= 3000
+
+.PHONY: install run ui test lint format validate manifest demo-data clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## dbt manifest: Dagster reads it to build the asset graph.
+manifest: $(STAMP)
+	$(BIN)/python -m orchestration.dbt_project_prepare
+
+demo-data: $(STAMP)
+	@if [ -z "$$(find $(LANDING) -type f \( -name '*.csv' -o -name '*.parquet' -o -name '*.xml' \) 2>/dev/null | head -1)" ]; then \
+		echo "Landing folder $(LANDING) is empty: generating demo data ($(DEMO_CLIENTS) clients)"; \
+		$(BIN)/jeugdhulp generate --out $(LANDING) --clients $(DEMO_CLIENTS); \
+	fi
+
+## The main job on the embedded default (DuckDB + generated demo data).
+run: manifest demo-data
+	$(BIN)/jeugdhulp run --landing $(LANDING) --warehouse $(WAREHOUSE)
+
+## Dagster UI on http://127.0.0.1:3000
+ui: manifest
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+validate: manifest
+	$(BIN)/dagster definitions validate -w workspace.yaml
+
+lint: $(STAMP)
+	$(BIN)/ruff check orchestration tests benchmarks
+	$(BIN)/ruff format --check orchestration tests benchmarks
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix orchestration tests benchmarks
+	$(BIN)/ruff format orchestration tests benchmarks
+
+test: manifest lint
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf dbt_project/target dbt_project/logs data .pytest_cache

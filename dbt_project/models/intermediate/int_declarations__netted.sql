@@ -1,0 +1,52 @@
+-- DEFINITIONS §2 and §5: a credit line negates its amount and volume; net values are the sum of
+-- signed lines. Lines are attributed to the calendar month of their begindatum. Hours use the
+-- unit's hours factor; care days count etmaal units and are never converted to hours.
+with lines as (
+    select * from {{ ref('stg_raw__declarations') }}
+),
+
+units as (
+    select * from {{ ref('units') }}
+),
+
+allocations as (
+    select allocation_key, gemeentecode, toewijzingnummer
+    from {{ ref('int_allocations__effective') }}
+),
+
+signed as (
+    select
+        -- keys
+        lines.declaratienummer,
+        lines.vorig_declaratienummer,
+        allocations.allocation_key,
+        lines.gemeentecode,
+        lines.toewijzingnummer,
+        lines.client_key,
+        lines.aanbieder_agb,
+        lines.productcategorie,
+        lines.productcode,
+        -- dates
+        lines.begindatum,
+        lines.einddatum,
+        cast({{ dbt.date_trunc('month', 'lines.begindatum') }} as date) as period_month,
+        cast(extract(year from lines.begindatum) as integer) as period_year,
+        -- measures (§2: the sign comes from debet_credit)
+        lines.debet_credit,
+        lines.eenheid,
+        case when lines.debet_credit = 'C' then -1 else 1 end * lines.bedrag as net_amount_cents,
+        case when lines.debet_credit = 'C' then -1 else 1 end * lines.geleverd_volume as net_volume,
+        case when lines.debet_credit = 'C' then -1 else 1 end
+            * lines.geleverd_volume * coalesce(units.hours_factor, 0) as net_hours,
+        case when coalesce(units.is_care_day, false)
+            then case when lines.debet_credit = 'C' then -1 else 1 end * lines.geleverd_volume
+            else 0 end as net_care_days
+    from lines
+    left join units
+        on lines.eenheid = units.eenheid
+    left join allocations
+        on lines.gemeentecode = allocations.gemeentecode
+        and lines.toewijzingnummer = allocations.toewijzingnummer
+)
+
+select * from signed

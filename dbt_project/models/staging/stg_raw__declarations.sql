@@ -1,0 +1,29 @@
+-- One row per delivered declaration line (DEFINITIONS §2), BSN replaced by client_key.
+with source as (
+    select * from {{ source('raw', 'declarations') }}
+),
+
+renamed as (
+    select
+        -- keys
+        declaratienummer,
+        nullif(vorig_declaratienummer, '') as vorig_declaratienummer,
+        gemeentecode,
+        toewijzingnummer,
+        client_key,
+        aanbieder_agb,
+        -- product
+        productcategorie,
+        nullif(productcode, '') as productcode,
+        -- dates
+        begindatum,
+        einddatum,
+        -- measures
+        debet_credit,
+        cast(geleverd_volume as double) as geleverd_volume,
+        eenheid,
+        cast(bedrag as bigint) as bedrag
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,170 @@
+"""Run configuration: one place that turns environment variables into settings.
+
+Every path and knob the pipeline uses is read here, so the CLI, the Dagster code location and
+the tests agree. Precedence: explicit argument (CLI flag) > environment variable > default.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+
+ENV_LANDING = "JEUGDHULP_LANDING_DIR"
+ENV_WAREHOUSE = "JEUGDHULP_WAREHOUSE"
+ENV_WORKING_DB = "JEUGDHULP_WORKING_DB"
+ENV_PEILDATUM = "JEUGDHULP_PEILDATUM"
+ENV_HMAC_KEY = "JEUGDHULP_HMAC_KEY"
+ENV_HMAC_KEY_FILE = "JEUGDHULP_HMAC_KEY_FILE"
+ENV_GAP_MONTHS = "JEUGDHULP_GAP_MONTHS"
+ENV_SUPPRESSION = "JEUGDHULP_SUPPRESSION_THRESHOLD"
+ENV_QUARANTINE_THRESHOLD = "JEUGDHULP_QUARANTINE_THRESHOLD"
+ENV_MEMORY_LIMIT = "JEUGDHULP_DUCKDB_MEMORY_LIMIT"
+ENV_THREADS = "JEUGDHULP_DUCKDB_THREADS"
+ENV_TEMP_DIR = "JEUGDHULP_DUCKDB_TEMP_DIR"
+
+DEFAULT_LANDING = PROJECT_ROOT / "data" / "landing"
+DEFAULT_WAREHOUSE = PROJECT_ROOT / "data" / "warehouse" / "jeugdhulp.duckdb"
+
+# Marker file the generator writes into a landing folder it produced. Only such a folder may
+# run with the built-in demo HMAC key (DEFINITIONS §7: the key comes from configuration).
+GENERATED_MARKER = "_GENERATED_DEMO_DATA.json"
+DEMO_HMAC_KEY = "jeugdhulp-demo-key-not-for-real-data"
+
+
+class ConfigError(ValueError):
+    """A setting is missing or invalid; the message says which and how to fix it."""
+
+
+def _parse_date(value: str, name: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={value!r} is not a date in YYYY-MM-DD form") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    landing_dir: Path = DEFAULT_LANDING
+    warehouse: Path = DEFAULT_WAREHOUSE
+    working_db: Path | None = None
+    peildatum: dt.date = field(default_factory=dt.date.today)
+    gap_months: int = 6
+    suppression_threshold: int = 5
+    quarantine_threshold: float = 0.05
+    memory_limit: str = "16GB"
+    threads: int = 2
+    temp_directory: Path | None = None
+
+    @property
+    def working_db_path(self) -> Path:
+        """The working (write-audit) database; never read by analysts."""
+        if self.working_db is not None:
+            return self.working_db
+        return self.warehouse.parent / f".{self.warehouse.stem}.working.duckdb"
+
+    @property
+    def export_dir(self) -> Path:
+        return self.warehouse.parent / f"{self.warehouse.stem}_parquet"
+
+    def with_overrides(self, **kwargs: object) -> Settings:
+        clean = {k: v for k, v in kwargs.items() if v is not None}
+        return replace(self, **clean)
+
+    def dbt_vars(self) -> dict[str, object]:
+        return {
+            "peildatum": self.peildatum.isoformat(),
+            "trajectory_gap_months": self.gap_months,
+            "suppression_threshold": self.suppression_threshold,
+        }
+
+    def duckdb_config(self) -> dict[str, str]:
+        cfg = {"memory_limit": self.memory_limit, "threads": str(self.threads)}
+        if self.temp_directory is not None:
+            cfg["temp_directory"] = str(self.temp_directory)
+        return cfg
+
+    def export_env(self) -> None:
+        """Publish the settings to the environment so dbt's profile and Dagster see them."""
+        os.environ[ENV_LANDING] = str(self.landing_dir)
+        os.environ[ENV_WAREHOUSE] = str(self.warehouse)
+        os.environ[ENV_WORKING_DB] = str(self.working_db_path)
+        os.environ[ENV_PEILDATUM] = self.peildatum.isoformat()
+        os.environ[ENV_GAP_MONTHS] = str(self.gap_months)
+        os.environ[ENV_SUPPRESSION] = str(self.suppression_threshold)
+        os.environ[ENV_QUARANTINE_THRESHOLD] = str(self.quarantine_threshold)
+        os.environ[ENV_MEMORY_LIMIT] = self.memory_limit
+        os.environ[ENV_THREADS] = str(self.threads)
+        if self.temp_directory is not None:
+            os.environ[ENV_TEMP_DIR] = str(self.temp_directory)
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Settings from the environment (see README, "Configuration")."""
+    env = dict(os.environ if env is None else env)
+    kwargs: dict[str, object] = {}
+    if env.get(ENV_LANDING):
+        kwargs["landing_dir"] = Path(env[ENV_LANDING]).expanduser().resolve()
+    if env.get(ENV_WAREHOUSE):
+        kwargs["warehouse"] = Path(env[ENV_WAREHOUSE]).expanduser().resolve()
+    if env.get(ENV_WORKING_DB):
+        kwargs["working_db"] = Path(env[ENV_WORKING_DB]).expanduser().resolve()
+    if env.get(ENV_PEILDATUM):
+        kwargs["peildatum"] = _parse_date(env[ENV_PEILDATUM], ENV_PEILDATUM)
+    for name, key, cast in (
+        (ENV_GAP_MONTHS, "gap_months", int),
+        (ENV_SUPPRESSION, "suppression_threshold", int),
+        (ENV_QUARANTINE_THRESHOLD, "quarantine_threshold", float),
+        (ENV_THREADS, "threads", int),
+    ):
+        if env.get(name):
+            try:
+                kwargs[key] = cast(env[name])
+            except ValueError as exc:
+                raise ConfigError(f"{name}={env[name]!r} is not a valid {cast.__name__}") from exc
+    if env.get(ENV_MEMORY_LIMIT):
+        kwargs["memory_limit"] = env[ENV_MEMORY_LIMIT]
+    if env.get(ENV_TEMP_DIR):
+        kwargs["temp_directory"] = Path(env[ENV_TEMP_DIR])
+    settings = Settings(**kwargs)  # type: ignore[arg-type]
+    if settings.gap_months < 1:
+        raise ConfigError(f"{ENV_GAP_MONTHS} must be at least 1")
+    if not 0 <= settings.quarantine_threshold <= 1:
+        raise ConfigError(f"{ENV_QUARANTINE_THRESHOLD} must be a fraction between 0 and 1")
+    return settings
+
+
+def is_generated_landing(landing_dir: Path) -> bool:
+    return (landing_dir / GENERATED_MARKER).is_file()
+
+
+def resolve_hmac_key(landing_dir: Path, env: dict[str, str] | None = None) -> tuple[bytes, bool]:
+    """The HMAC key for client keys, and whether it is the demo key.
+
+    Order: JEUGDHULP_HMAC_KEY, then the file named by JEUGDHULP_HMAC_KEY_FILE. Without either,
+    only a landing folder made by `jeugdhulp generate` may run, on the demo key (with a warning).
+    """
+    env = dict(os.environ if env is None else env)
+    if env.get(ENV_HMAC_KEY):
+        key = env[ENV_HMAC_KEY].encode("utf-8")
+    elif env.get(ENV_HMAC_KEY_FILE):
+        path = Path(env[ENV_HMAC_KEY_FILE]).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"{ENV_HMAC_KEY_FILE}={path} does not exist")
+        key = path.read_bytes().strip()
+    elif is_generated_landing(landing_dir):
+        return DEMO_HMAC_KEY.encode("utf-8"), True
+    else:
+        raise ConfigError(
+            f"No HMAC key configured for client keys, and {landing_dir} is not generated demo "
+            f"data. Set {ENV_HMAC_KEY} (or {ENV_HMAC_KEY_FILE} pointing at a file outside the "
+            "repository) to a secret of at least 16 characters."
+        )
+    if len(key) < 16:
+        raise ConfigError("The HMAC key must be at least 16 bytes long")
+    return key, False
