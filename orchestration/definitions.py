@@ -1,0 +1,20 @@
+"""The one Definitions object of the code location (workspace.yaml loads this module)."""
+
+from __future__ import annotations
+
+from dagster import Definitions
+
+from orchestration.assets.ingest import landing_ingest
+from orchestration.assets.publish import build_publish_asset, mart_keys
+from orchestration.checks.asset_checks import build_mart_checks
+from orchestration.dbt import jeugdhulp_dbt_assets
+from orchestration.resources import dbt_resource
+from orchestration.schedules import nightly_schedule, pipeline_job
+
+defs = Definitions(
+    assets=[landing_ingest, jeugdhulp_dbt_assets, build_publish_asset(mart_keys(jeugdhulp_dbt_assets))],
+    asset_checks=build_mart_checks(),
+    jobs=[pipeline_job],
+    schedules=[nightly_schedule],
+    resources={"dbt": dbt_resource()},
+)

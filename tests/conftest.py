@@ -1,0 +1,60 @@
+"""Shared fixtures: quiet telemetry, a built dbt manifest, and helpers to run the CLI."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+CASES = FIXTURES / "cases" / "trajectories"
+SHARED_CASES = ROOT.parent / "shared" / "spec" / "cases" / "trajectories"
+TEST_HMAC_KEY = "test-hmac-key-for-the-test-suite"
+
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+def client_key(bsn: str, key: str = TEST_HMAC_KEY) -> str:
+    """Independent reference implementation of §7's keyed hash, for mapping BSN → client_key."""
+    return hmac.new(key.encode(), bsn.encode(), hashlib.sha256).hexdigest()
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest() -> Path:
+    from orchestration.dbt_project_prepare import ensure_manifest
+
+    return ensure_manifest()
+
+
+def make_landing(root: Path, allocations: list[Path] = (), declarations: list[Path] = ()) -> Path:
+    """A landing folder with the given files copied into allocations/ and declarations/."""
+    landing = root / "landing"
+    for sub, files in (("allocations", allocations), ("declarations", declarations)):
+        (landing / sub).mkdir(parents=True, exist_ok=True)
+        for f in files:
+            shutil.copy(f, landing / sub / Path(f).name)
+    return landing
+
+
+def run_cli(args: list[str], env_extra: dict[str, str] | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run `jeugdhulp …` in a fresh process, the way users and the acceptance checks do."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JEUGDHULP_")}
+    env["JEUGDHULP_HMAC_KEY"] = TEST_HMAC_KEY
+    env.update(env_extra or {})
+    return subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

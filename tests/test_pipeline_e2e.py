@@ -1,0 +1,117 @@
+"""End to end through `jeugdhulp run`: the worked cases of DEFINITIONS §4, publication and
+privacy of the published file."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import CASES, SHARED_CASES, client_key, make_landing, run_cli
+
+pytestmark = pytest.mark.slow
+
+CONTRACT_COLUMNS = [
+    "trajectory_id", "client_key", "gemeentecode", "start_date", "end_date", "status",
+    "duration_days", "n_allocations", "is_reentry", "gap_days", "previous_trajectory_id",
+]
+
+
+def _expected(cases: Path) -> list[tuple]:
+    with open(cases / "expected_trajectories.csv", encoding="utf-8") as fh:
+        return sorted(
+            (r["bsn"], int(r["seq"]), r["start_date"], r["end_date"], r["status"],
+             r["is_reentry"] == "true", r["gap_days"])
+            for r in csv.DictReader(fh)
+        )
+
+
+def _published(warehouse: Path, bsns: set[str]) -> list[tuple]:
+    by_key = {client_key(b): b for b in bsns}
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rows = con.execute(
+            "select client_key, row_number() over (partition by client_key order by start_date), "
+            "start_date, end_date, status, is_reentry, gap_days from marts.fct_trajectories"
+        ).fetchall()
+    finally:
+        con.close()
+    return sorted(
+        (by_key[k], seq, str(s), str(e) if e else "", st, r, "" if g is None else str(g))
+        for k, seq, s, e, st, r, g in rows
+    )
+
+
+def _run_cases(cases: Path, tmp_path: Path) -> tuple[Path, Path]:
+    landing = make_landing(tmp_path, allocations=[cases / "allocations.csv"])
+    warehouse = tmp_path / "warehouse" / "jeugdhulp.duckdb"
+    report = tmp_path / "report.json"
+    peildatum = (cases / "peildatum.txt").read_text().strip()
+    result = run_cli(
+        ["run", "--landing", str(landing), "--warehouse", str(warehouse), "--peildatum", peildatum,
+         "--report", str(report)],
+        env_extra={"DAGSTER_HOME": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    return warehouse, report
+
+
+def _bsns(cases: Path) -> set[str]:
+    with open(cases / "allocations.csv", encoding="utf-8") as fh:
+        return {r["bsn"] for r in csv.DictReader(fh)}
+
+
+def test_worked_cases_publish_expected_trajectories(tmp_path: Path) -> None:
+    warehouse, report = _run_cases(CASES, tmp_path)
+    assert _published(warehouse, _bsns(CASES)) == _expected(CASES)
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        columns = [r[0] for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'marts' "
+            "and table_name = 'fct_trajectories' order by ordinal_position").fetchall()]
+        assert columns == CONTRACT_COLUMNS
+        # the BSN never reaches the published file: no column, no value
+        for (schema, table, column) in con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns "
+            "where data_type = 'VARCHAR'").fetchall():
+            for bsn in _bsns(CASES):
+                hits = con.execute(
+                    f'select count(*) from "{schema}"."{table}" where "{column}" = ?', [bsn]
+                ).fetchall()[0][0]
+                assert hits == 0, (schema, table, column, bsn)
+        assert not con.execute(
+            "select * from information_schema.columns where lower(column_name) in "
+            "('bsn', 'geboortedatum')").fetchall()
+        schemas = {r[0] for r in con.execute("select schema_name from information_schema.schemata "
+                                             "where catalog_name = current_database()").fetchall()}
+        assert "raw" not in schemas
+    finally:
+        con.close()
+
+    data = json.loads(report.read_text())
+    assert data["published"] is True and data["failed_checks"] == []
+    [f] = data["files"]
+    assert f["rows_read"] == 20
+    assert f["rows_read"] == f["rows_loaded"] + f["rows_quarantined"] + f["rows_duplicate"]
+
+
+@pytest.mark.skipif(not SHARED_CASES.is_dir(), reason="../shared/spec/cases not present (users' clones have none)")
+def test_shared_worked_cases_still_match(tmp_path: Path) -> None:
+    """The project's fixture copy may lag the shared spec: run the originals too when present."""
+    warehouse, _ = _run_cases(SHARED_CASES, tmp_path)
+    assert _published(warehouse, _bsns(SHARED_CASES)) == _expected(SHARED_CASES)
+
+
+def test_run_without_key_on_real_data_refuses_naming_the_variable(tmp_path: Path) -> None:
+    landing = make_landing(tmp_path, allocations=[CASES / "allocations.csv"])
+    result = run_cli(
+        ["run", "--landing", str(landing), "--warehouse", str(tmp_path / "w.duckdb")],
+        env_extra={"JEUGDHULP_HMAC_KEY": "", "DAGSTER_HOME": str(tmp_path)},
+    )
+    assert result.returncode == 2
+    assert "JEUGDHULP_HMAC_KEY" in result.stderr
+    assert not (tmp_path / "w.duckdb").exists()
