@@ -1,0 +1,135 @@
+"""Dagster asset checks that run the mart suites as blocking checks (DEFINITIONS §7).
+
+One `@asset_check(blocking=True)` per suite in `suites.MART_SUITES`, on the mart it guards.
+A failing check has severity ERROR, which stops everything downstream of the mart in the same
+run; its metadata names the failed expectations with their unexpected counts and a sample.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Sequence
+from pathlib import Path
+
+import duckdb
+from dagster import (
+    AssetCheckResult,
+    AssetChecksDefinition,
+    AssetCheckSeverity,
+    AssetKey,
+    MetadataValue,
+    asset_check,
+)
+
+from orchestration.checks.frames import MARTS_SCHEMA
+from orchestration.checks.gx_runner import SuiteResult
+from orchestration.checks.suites import (
+    MART_SUITES,
+    SUITE_NAMES,
+    MartSuite,
+    run_all_suites,
+    run_mart_suite,
+)
+from orchestration.config import Settings, load_settings
+
+__all__ = [
+    "SUITE_NAMES",
+    "build_mart_checks",
+    "check_result",
+    "run_all_suites",
+    "run_mart_check",
+]
+
+
+def mart_asset_key(table: str) -> AssetKey:
+    return AssetKey([MARTS_SCHEMA, table])
+
+
+def build_mart_checks(
+    suites: Sequence[MartSuite] = MART_SUITES,
+    *,
+    available: Collection[AssetKey] | None = None,
+) -> list[AssetChecksDefinition]:
+    """One blocking asset check per suite.
+
+    With `available` (the asset keys of the code location), suites whose marts are not all
+    among them are left out, so a mart not yet modelled does not break the definitions.
+    """
+    checks = []
+    for suite in suites:
+        keys = [mart_asset_key(t) for t in suite.tables]
+        if available is not None and not all(k in available for k in keys):
+            continue
+        checks.append(_build_check(suite))
+    return checks
+
+
+def _build_check(suite: MartSuite) -> AssetChecksDefinition:
+    @asset_check(
+        asset=mart_asset_key(suite.table),
+        name=suite.name,
+        description=suite.description,
+        blocking=True,
+        additional_deps=[mart_asset_key(t) for t in suite.reads if t != suite.table],
+        metadata={"suite": suite.suite, "spec": _spec_of(suite.description)},
+    )
+    def _check() -> AssetCheckResult:
+        return run_mart_check(suite, load_settings())
+
+    return _check
+
+
+def run_mart_check(suite: MartSuite, settings: Settings) -> AssetCheckResult:
+    """Open the working database read-only, run the suite and turn it into a check result."""
+    path = Path(settings.working_db_path)
+    if not path.is_file():
+        raise FileNotFoundError(f"Working database {path} does not exist; run the pipeline first")
+    con = duckdb.connect(str(path), read_only=True, config=settings.duckdb_config())
+    try:
+        result = run_mart_suite(suite, con, settings)
+    finally:
+        con.close()
+    return check_result(result)
+
+
+def check_result(result: SuiteResult) -> AssetCheckResult:
+    """An ERROR-severity check result whose metadata names what failed."""
+    unexpected = {f.label: f.unexpected_count for f in result.failures}
+    metadata: dict[str, object] = {
+        "suite": result.suite_name,
+        "expectations_evaluated": MetadataValue.int(result.evaluated_expectations),
+        "failed_expectations": MetadataValue.json(result.failed_expectations),
+        "unexpected_counts": MetadataValue.json(unexpected),
+        "rows_validated": MetadataValue.int(result.rows_validated),
+        "batches": MetadataValue.int(result.batches),
+        "duration_seconds": MetadataValue.float(float(result.duration_seconds)),
+    }
+    if result.failures:
+        metadata["sample"] = MetadataValue.md(_failures_markdown(result))
+        metadata["failures"] = MetadataValue.json([f.as_dict() for f in result.failures])
+    if result.error is not None:
+        metadata["error"] = MetadataValue.text(result.error)
+    return AssetCheckResult(
+        passed=result.success,
+        severity=AssetCheckSeverity.ERROR,
+        description=result.summary(),
+        metadata=metadata,
+    )
+
+
+def _failures_markdown(result: SuiteResult) -> str:
+    lines = [
+        "| expectation | unexpected | rule | sample |",
+        "|---|---|---|---|",
+    ]
+    for failure in result.failures:
+        sample = json.dumps(list(failure.sample), ensure_ascii=False)
+        if failure.exception:
+            sample = f"error: {failure.exception}"
+        cells = [failure.label, str(failure.unexpected_count), failure.rule or "", sample]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def _spec_of(description: str) -> str:
+    return description.split(":", 1)[0]

@@ -1,0 +1,303 @@
+"""Prepare the frames the expectation suites validate, from the working DuckDB database.
+
+Each function reads only the columns its suite needs. DuckDB does the joins and aggregations
+that reduce data (range joins, counts, the text scan); the values that decide a rule (the
+client's preceding trajectory, the earliest allowed re-entry date, the expected status and
+duration) are recomputed here in pandas, independently of the dbt models, so a defect in the
+models cannot hide itself. Month arithmetic uses `pandas.DateOffset(months=n)`, which clamps to
+the month's last day like SQL interval arithmetic (DEFINITIONS §4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+from pandas.api.typing import DataFrameGroupBy
+
+from orchestration.config import Settings
+
+MARTS_SCHEMA = "marts"
+# The day used for "open-ended" where a date is needed: a re-entry after an open-ended
+# trajectory can never be early enough.
+NEVER = pd.Timestamp("9999-12-31")
+ONE_DAY = pd.Timedelta(days=1)
+STATUSES = ("ongoing", "ended", "closed")
+
+# A BSN look-alike (DEFINITIONS §7); the column-name rules live in the suite JSON.
+NINE_DIGITS = r"[0-9]{9}"
+
+
+@dataclass(frozen=True)
+class TrajectoryTable:
+    """A trajectory mart and the columns that identify a trajectory and its chain.
+
+    A chain is the set of trajectories the six-month rule is applied over: per client for
+    `fct_trajectories`, per (client, dimension, dimension_value) for segment trajectories
+    (DEFINITIONS §4, last paragraph).
+    """
+
+    table: str
+    id_column: str
+    previous_id_column: str
+    chain_columns: tuple[str, ...]
+
+
+TRAJECTORIES = TrajectoryTable(
+    table="fct_trajectories",
+    id_column="trajectory_id",
+    previous_id_column="previous_trajectory_id",
+    chain_columns=("client_key",),
+)
+SEGMENT_TRAJECTORIES = TrajectoryTable(
+    table="fct_segment_trajectories",
+    id_column="segment_trajectory_id",
+    previous_id_column="previous_segment_trajectory_id",
+    chain_columns=("client_key", "dimension", "dimension_value"),
+)
+
+
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def marts_table(table: str) -> str:
+    return f"{quote(MARTS_SCHEMA)}.{quote(table)}"
+
+
+def _read_trajectories(
+    con: duckdb.DuckDBPyConnection,
+    spec: TrajectoryTable,
+    columns: list[str],
+    *,
+    with_previous: bool = False,
+) -> pd.DataFrame:
+    """Trajectories with the id (and previous id) renamed to the `fct_trajectories` names."""
+    select = [f"{quote(spec.id_column)} as trajectory_id"]
+    if with_previous:
+        select.append(f"{quote(spec.previous_id_column)} as previous_trajectory_id")
+    select += [quote(c) for c in dict.fromkeys([*spec.chain_columns, *columns])]
+    return con.sql(f"select {', '.join(select)} from {marts_table(spec.table)}").df()
+
+
+def _in_chain_order(frame: pd.DataFrame, spec: TrajectoryTable) -> pd.DataFrame:
+    """Trajectories ordered per chain by start date (then end date, open last, then id)."""
+    keys = [*spec.chain_columns, "start_date", "end_date", "trajectory_id"]
+    return frame.sort_values(keys, na_position="last", kind="stable").reset_index(drop=True)
+
+
+def _chains(frame: pd.DataFrame, spec: TrajectoryTable) -> DataFrameGroupBy:
+    return frame.groupby(list(spec.chain_columns), sort=False, dropna=False)
+
+
+def prepare_reentry_gap(
+    con: duckdb.DuckDBPyConnection, settings: Settings, spec: TrajectoryTable = TRAJECTORIES
+) -> pd.DataFrame:
+    """Frame for `trajectories_reentry_gap` (DEFINITIONS §4, re-entry and the six-month rule).
+
+    Adds per trajectory: `expected_is_reentry` (not the chain's first by start date),
+    `preceding_trajectory_id` (the chain's immediately preceding trajectory), the previous
+    trajectory's `previous_end_date` looked up through `previous_trajectory_id` (or, where
+    that is empty, the preceding one), `earliest_reentry_start` = previous end + 1 day + gap
+    months (never, if the previous one is open-ended) and `expected_gap_days` = start -
+    previous end - 1.
+    """
+    frame = _read_trajectories(
+        con, spec, ["start_date", "end_date", "is_reentry", "gap_days"], with_previous=True
+    )
+    frame = _in_chain_order(frame, spec)
+    chains = _chains(frame, spec)
+    frame["expected_is_reentry"] = chains.cumcount() > 0
+    frame["preceding_trajectory_id"] = chains["trajectory_id"].shift(1)
+
+    ends = frame.dropna(subset=["trajectory_id"]).drop_duplicates("trajectory_id")
+    end_by_id = ends.set_index("trajectory_id")["end_date"]
+    # The earlier trajectory as the mart names it; where it names none, the chain's preceding
+    # one, so a missing previous_trajectory_id cannot bypass the gap rule.
+    previous_id = frame["previous_trajectory_id"].fillna(frame["preceding_trajectory_id"])
+    position = end_by_id.index.get_indexer(previous_id)
+    names_known = pd.Series(position >= 0, index=frame.index)
+    looked_up = end_by_id.to_numpy()[position] if len(end_by_id) else frame["end_date"]
+    previous_end = pd.Series(looked_up, index=frame.index).where(names_known)
+    earliest = previous_end + ONE_DAY + pd.DateOffset(months=settings.gap_months)
+    earliest = earliest.mask(names_known & previous_end.isna(), NEVER)
+
+    frame["previous_end_date"] = previous_end
+    frame["earliest_reentry_start"] = earliest
+    frame["expected_gap_days"] = (frame["start_date"] - previous_end).dt.days - 1
+    return frame
+
+
+def prepare_no_overlap(
+    con: duckdb.DuckDBPyConnection, settings: Settings, spec: TrajectoryTable = TRAJECTORIES
+) -> pd.DataFrame:
+    """Frame for `trajectories_no_overlap` (DEFINITIONS §4: trajectories are maximal chains).
+
+    Adds the chain's preceding trajectory's `preceding_end_date` and whether that one is open
+    ended (`follows_open_ended_trajectory`; empty for a chain's first trajectory).
+    """
+    frame = _read_trajectories(con, spec, ["start_date", "end_date"])
+    frame = _in_chain_order(frame, spec)
+    frame["open_ended"] = frame["end_date"].isna()
+    chains = _chains(frame, spec)
+    frame["preceding_end_date"] = chains["end_date"].shift(1)
+    follows_open = chains["open_ended"].shift(1).astype(object)
+    frame["follows_open_ended_trajectory"] = follows_open.where(chains.cumcount() > 0, None)
+    return frame.drop(columns="open_ended")
+
+
+def prepare_status_dates(
+    con: duckdb.DuckDBPyConnection, settings: Settings, spec: TrajectoryTable = TRAJECTORIES
+) -> pd.DataFrame:
+    """Frame for `trajectories_status_dates` (DEFINITIONS §4, status as of the peildatum).
+
+    `expected_status`: ongoing iff end empty or end >= peildatum; closed iff end + 1 day +
+    gap months <= peildatum; else ended. `expected_duration_days` = end - start + 1 unless
+    ongoing.
+    """
+    frame = _read_trajectories(
+        con, spec, ["start_date", "end_date", "status", "duration_days", "n_allocations"]
+    )
+    peildatum = pd.Timestamp(settings.peildatum)
+    end = frame["end_date"]
+    final_from = end + ONE_DAY + pd.DateOffset(months=settings.gap_months)
+    ongoing = end.isna() | (end >= peildatum)
+    closed = ~ongoing & (final_from <= peildatum)
+    expected = pd.Series("ended", index=frame.index, dtype=object)
+    expected[ongoing] = "ongoing"
+    expected[closed] = "closed"
+    frame["expected_status"] = expected
+    duration = (end - frame["start_date"]).dt.days + 1
+    frame["expected_duration_days"] = duration.where(~ongoing)
+    return frame
+
+
+def prepare_allocations_in_one_trajectory(
+    con: duckdb.DuckDBPyConnection, settings: Settings
+) -> pd.DataFrame:
+    """Frame for `allocations_in_one_trajectory` (DEFINITIONS §4, trajectories are chains of
+    the client's jeugdhulp allocations; §3 `counts_as_jeugdhulp`).
+
+    Per effective allocation: for jeugdhulp ones, how many trajectories of the same client
+    contain [ingangsdatum, einddatum or +inf] in [start_date, end_date or +inf]
+    (`n_containing_trajectories`), which (`containing_trajectory_ids`, comma separated) and
+    the allocation's own `jeugdhulp_trajectory_id`; for the others, `non_jeugdhulp_trajectory_id`
+    (must be empty).
+    """
+    sql = f"""
+        with allocations as (
+            select row_number() over () as allocation_row, allocation_key, client_key,
+                   counts_as_jeugdhulp, trajectory_id, ingangsdatum, einddatum
+            from {marts_table("fct_allocations")}
+        ),
+        containing as (
+            select a.allocation_row,
+                   count(*) as n_containing,
+                   string_agg(t.trajectory_id, ',' order by t.start_date, t.trajectory_id) as ids
+            from allocations as a
+            join {marts_table("fct_trajectories")} as t
+              on t.client_key = a.client_key
+             and t.start_date <= a.ingangsdatum
+             and coalesce(t.end_date, 'infinity'::date) >= coalesce(a.einddatum, 'infinity'::date)
+            where a.counts_as_jeugdhulp
+            group by a.allocation_row
+        )
+        select a.allocation_key,
+               a.counts_as_jeugdhulp,
+               case when a.counts_as_jeugdhulp then a.trajectory_id end
+                   as jeugdhulp_trajectory_id,
+               case when not a.counts_as_jeugdhulp then a.trajectory_id end
+                   as non_jeugdhulp_trajectory_id,
+               case when a.counts_as_jeugdhulp then coalesce(c.n_containing, 0) end
+                   as n_containing_trajectories,
+               c.ids as containing_trajectory_ids
+        from allocations as a
+        left join containing as c using (allocation_row)
+        order by a.allocation_row
+    """
+    return con.sql(sql).df()
+
+
+def prepare_trajectory_allocation_count(
+    con: duckdb.DuckDBPyConnection, settings: Settings
+) -> pd.DataFrame:
+    """Frame for `trajectories_allocation_count` (DEFINITIONS §4): per trajectory its stated
+    `n_allocations` and the number of effective allocations naming it."""
+    sql = f"""
+        select t.trajectory_id,
+               t.n_allocations,
+               coalesce(named.n, 0) as allocations_naming_trajectory
+        from {marts_table("fct_trajectories")} as t
+        left join (
+            select trajectory_id, count(*) as n
+            from {marts_table("fct_allocations")}
+            where trajectory_id is not null
+            group by trajectory_id
+        ) as named using (trajectory_id)
+    """
+    return con.sql(sql).df()
+
+
+def prepare_no_personal_data(con: duckdb.DuckDBPyConnection, settings: Settings) -> pd.DataFrame:
+    """Frame for `marts_no_personal_data` (DEFINITIONS §7: no BSN, name or birth date).
+
+    One row per column of every table and view in schema `marts`: its name and type, and for
+    text columns the number of values that are a BSN, counted in DuckDB so no value leaves the
+    database. Where the working database holds the delivered BSNs (schema raw), a value counts
+    when it is one of them — a 9-digit allocation number is no BSN; without raw tables, any
+    9-digit string passing the eleven-test counts.
+    """
+    columns = con.execute(
+        """
+        select table_name, column_name, data_type
+        from information_schema.columns
+        where table_schema = ? and table_catalog = current_database()
+        order by table_name, ordinal_position
+        """,
+        [MARTS_SCHEMA],
+    ).df()
+    delivered = _has_delivered_bsns(con)
+    counts: dict[tuple[str, str], int] = {}
+    text = columns[columns["data_type"] == "VARCHAR"]
+    for table, group in text.groupby("table_name", sort=True):
+        names = list(group["column_name"])
+        counters = ", ".join(
+            f"count(*) filter (where {_bsn_predicate(quote(c), delivered)})" for c in names
+        )
+        row = con.execute(f"select {counters} from {marts_table(str(table))}").fetchone()
+        counts.update({(str(table), c): int(n) for c, n in zip(names, row, strict=True)})
+    columns["nine_digit_values"] = [
+        counts.get((t, c))
+        for t, c in zip(columns["table_name"], columns["column_name"], strict=True)
+    ]
+    columns["nine_digit_values"] = columns["nine_digit_values"].astype("Int64")
+    return columns
+
+
+def _has_delivered_bsns(con: duckdb.DuckDBPyConnection) -> bool:
+    found = con.execute(
+        """
+        select count(distinct table_name) from information_schema.columns
+        where table_schema = 'raw' and table_name in ('allocations', 'declarations')
+            and column_name = 'bsn' and table_catalog = current_database()
+        """
+    ).fetchall()[0][0]
+    return found == 2
+
+
+def _bsn_predicate(column: str, delivered: bool) -> str:
+    """SQL: the text value is a BSN (see prepare_no_personal_data)."""
+    if delivered:
+        return (
+            f"trim({column}) in (select bsn from raw.allocations "
+            f"union select bsn from raw.declarations)"
+        )
+    digits = [f"cast(substr(trim({column}), {i}, 1) as integer)" for i in range(1, 10)]
+    weighted = " + ".join(f"{w} * {d}" for w, d in zip(range(9, 1, -1), digits[:8], strict=True))
+    return (
+        f"regexp_full_match(trim({column}), '{NINE_DIGITS}') "
+        f"and trim({column}) <> '000000000' "
+        f"and (case when regexp_full_match(trim({column}), '{NINE_DIGITS}') "
+        f"then ({weighted} - {digits[8]}) % 11 end) = 0"
+    )

@@ -1,0 +1,179 @@
+"""The blocking data-quality suites over the marts, each defined once.
+
+A `MartSuite` names the check, the expectation suite (JSON in `expectations/suites/`), the mart
+it guards, the marts it reads, and the function that prepares the validated frame. The trajectory
+suites run on `fct_trajectories` and, with the same JSON, on `fct_segment_trajectories`.
+DEFINITIONS §7: results are published only after all of these pass.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+import duckdb
+import pandas as pd
+
+from orchestration.checks import frames
+from orchestration.checks.gx_runner import DEFAULT_BATCH_ROWS, SuiteResult, run_suite
+from orchestration.config import Settings
+
+Prepare = Callable[[duckdb.DuckDBPyConnection, Settings], pd.DataFrame]
+
+
+@dataclass(frozen=True)
+class MartSuite:
+    name: str  # the check's name; unique
+    suite: str  # the expectation suite file in expectations/suites/
+    table: str  # the guarded mart in schema `marts`
+    prepare: Prepare
+    description: str
+    reads: tuple[str, ...] = ()  # other marts the frame is read from
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        return (self.table, *(t for t in self.reads if t != self.table))
+
+
+def _trajectory_suites(spec: frames.TrajectoryTable, prefix: str) -> list[MartSuite]:
+    what = "segment trajectories" if prefix else "trajectories"
+    return [
+        MartSuite(
+            name=f"{prefix}trajectories_reentry_gap",
+            suite="trajectories_reentry_gap",
+            table=spec.table,
+            prepare=partial(frames.prepare_reentry_gap, spec=spec),
+            description=(
+                f"DEFINITIONS §4: every re-entry of the {what} starts at least the gap months "
+                "after the day after the previous trajectory's end; is_reentry, the previous "
+                "trajectory and gap_days agree with the client's chain."
+            ),
+        ),
+        MartSuite(
+            name=f"{prefix}trajectories_no_overlap",
+            suite="trajectories_no_overlap",
+            table=spec.table,
+            prepare=partial(frames.prepare_no_overlap, spec=spec),
+            description=(
+                f"DEFINITIONS §4: a client's {what} never overlap and only the last may be "
+                "open-ended."
+            ),
+        ),
+        MartSuite(
+            name=f"{prefix}trajectories_status_dates",
+            suite="trajectories_status_dates",
+            table=spec.table,
+            prepare=partial(frames.prepare_status_dates, spec=spec),
+            description=(
+                f"DEFINITIONS §4: status, duration and dates of the {what} agree with the "
+                "peildatum; ids unique; at least one allocation."
+            ),
+        ),
+    ]
+
+
+MART_SUITES: tuple[MartSuite, ...] = (
+    *_trajectory_suites(frames.TRAJECTORIES, ""),
+    MartSuite(
+        name="allocations_in_one_trajectory",
+        suite="allocations_in_one_trajectory",
+        table="fct_allocations",
+        prepare=frames.prepare_allocations_in_one_trajectory,
+        reads=("fct_trajectories",),
+        description=(
+            "DEFINITIONS §3, §4: every effective jeugdhulp allocation lies in exactly one "
+            "trajectory of its client and names it; other allocations name none."
+        ),
+    ),
+    MartSuite(
+        name="trajectories_allocation_count",
+        suite="trajectories_allocation_count",
+        table="fct_trajectories",
+        prepare=frames.prepare_trajectory_allocation_count,
+        reads=("fct_allocations",),
+        description=(
+            "DEFINITIONS §4: each trajectory's n_allocations equals the allocations naming it."
+        ),
+    ),
+    MartSuite(
+        name="marts_no_personal_data",
+        suite="marts_no_personal_data",
+        table="fct_trajectories",
+        prepare=frames.prepare_no_personal_data,
+        description=(
+            "DEFINITIONS §7: no column of any table in schema marts is named like a BSN, name, "
+            "birth date or address, and no text value is a 9-digit (BSN-like) string."
+        ),
+    ),
+    *_trajectory_suites(frames.SEGMENT_TRAJECTORIES, "segment_"),
+)
+
+SUITE_NAMES: tuple[str, ...] = tuple(s.name for s in MART_SUITES)
+
+
+def get_mart_suite(name: str) -> MartSuite:
+    for suite in MART_SUITES:
+        if suite.name == name:
+            return suite
+    raise KeyError(f"Unknown mart suite {name!r}; known: {', '.join(SUITE_NAMES)}")
+
+
+def missing_tables(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> list[str]:
+    present = {
+        row[0]
+        for row in con.execute(
+            "select table_name from information_schema.tables "
+            "where table_schema = ? and table_catalog = current_database()",
+            [frames.MARTS_SCHEMA],
+        ).fetchall()
+    }
+    return [t for t in tables if t not in present]
+
+
+def run_mart_suite(
+    suite: MartSuite,
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    *,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+) -> SuiteResult:
+    """Prepare the suite's frame from `con` and validate it. A missing mart fails the suite."""
+    started = time.perf_counter()
+    missing = missing_tables(con, suite.tables)
+    if missing:
+        return SuiteResult(
+            suite_name=suite.name,
+            success=False,
+            evaluated_expectations=0,
+            rows_validated=0,
+            batches=0,
+            duration_seconds=round(time.perf_counter() - started, 3),
+            error=f"missing table(s): {', '.join(f'marts.{t}' for t in missing)}",
+            description=suite.description,
+        )
+    frame = suite.prepare(con, settings)
+    result = run_suite(suite.suite, frame, batch_rows=batch_rows)
+    return SuiteResult(
+        suite_name=suite.name,
+        success=result.success,
+        evaluated_expectations=result.evaluated_expectations,
+        rows_validated=result.rows_validated,
+        batches=result.batches,
+        duration_seconds=round(time.perf_counter() - started, 3),
+        failures=result.failures,
+        description=suite.description,
+    )
+
+
+def run_all_suites(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    *,
+    names: tuple[str, ...] | None = None,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+) -> dict[str, SuiteResult]:
+    """Run every mart suite (or those named) and return the results by check name."""
+    selected = MART_SUITES if names is None else tuple(get_mart_suite(n) for n in names)
+    return {s.name: run_mart_suite(s, con, settings, batch_rows=batch_rows) for s in selected}
