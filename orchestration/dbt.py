@@ -1,6 +1,5 @@
 """dbt models as Dagster assets: one asset per model/seed, grouped and keyed by layer."""
 
-from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping

@@ -4,7 +4,6 @@ Reports rows read / loaded / quarantined / duplicate per file and per rule as me
 blocking check per entity: every delivered row is accounted for, and no file is mostly broken.
 """
 
-from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any

@@ -1,10 +1,16 @@
 """The published warehouse as a Dagster asset: runs only after every blocking check passed."""
 
-from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 
 from orchestration.config import load_settings
 from orchestration.publish import publish_marts
