@@ -1,11 +1,12 @@
 """dbt models as Dagster assets: one asset per model/seed, grouped and keyed by layer."""
 
-
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey
+import duckdb
+from dagster import AssetExecutionContext, AssetKey, AssetMaterialization, MetadataValue, Output
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.config import load_settings
@@ -61,7 +62,59 @@ def jeugdhulp_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource) ->
     """Seeds, staging, intermediate and marts models with their unit and data tests."""
     settings = load_settings()
     settings.export_env()
-    context.log.info(
-        f"dbt build on {settings.working_db_path} with vars {settings.dbt_vars()}"
+    context.log.info(f"dbt build on {settings.working_db_path} with vars {settings.dbt_vars()}")
+    # dbt runs in a subprocess that holds the working database's write lock until it ends, and
+    # DuckDB refuses a second in-process connection with another configuration: so collect the
+    # events, then add row counts and previews from one short read-only connection.
+    events = list(dbt.cli(dbt_build_args(settings.dbt_vars()), context=context).stream())
+    yield from with_table_metadata(
+        events, settings.working_db_path, context.asset_key_for_output
     )
-    yield from dbt.cli(dbt_build_args(settings.dbt_vars()), context=context).stream().fetch_row_counts()
+
+
+def with_table_metadata(
+    events: list[Any], working_db: Path, key_for_output: Callable[[str], AssetKey]
+) -> Iterator[Any]:
+    """The dbt events, with `dagster/row_count` (and a 5-row preview for marts) added to each
+    materialised table."""
+    keyed = [e for e in events if isinstance(e, Output | AssetMaterialization)]
+    extra: dict[str, dict[str, Any]] = {}
+    if keyed and working_db.exists():
+        con = duckdb.connect(str(working_db), read_only=True)
+        try:
+            for event in keyed:
+                key = _event_key(event, key_for_output)
+                if key is None or key.path[0] not in (
+                    "staging",
+                    "intermediate",
+                    "marts",
+                    "reference",
+                ):
+                    continue
+                schema, table = key.path[0], key.path[-1]
+                try:
+                    n = con.execute(f'select count(*) from "{schema}"."{table}"').fetchall()[0][0]
+                except duckdb.Error:
+                    continue
+                meta: dict[str, Any] = {"dagster/row_count": MetadataValue.int(int(n))}
+                if schema == "marts":
+                    preview = con.execute(f'select * from "{schema}"."{table}" limit 5').df()
+                    meta["preview"] = MetadataValue.md(preview.to_markdown(index=False))
+                extra[key.to_user_string()] = meta
+        finally:
+            con.close()
+    for event in events:
+        key = (
+            _event_key(event, key_for_output)
+            if isinstance(event, Output | AssetMaterialization)
+            else None
+        )
+        if key is not None and key.to_user_string() in extra:
+            event = event.with_metadata({**event.metadata, **extra[key.to_user_string()]})
+        yield event
+
+
+def _event_key(event: Any, key_for_output: Callable[[str], AssetKey]) -> AssetKey | None:
+    if isinstance(event, AssetMaterialization):
+        return event.asset_key
+    return key_for_output(event.output_name)
