@@ -1,0 +1,132 @@
+"""A violating row that gets past the models is stopped by the blocking checks: nothing is
+published and the previous warehouse stays byte-identical (DEFINITIONS §7, write-audit-publish)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import (
+    AssetKey,
+    AssetSpec,
+    DagsterInstance,
+    MaterializeResult,
+    materialize,
+    multi_asset,
+)
+
+from tests.conftest import CASES, make_landing, run_cli
+
+pytestmark = pytest.mark.slow
+
+MARTS = [
+    "fct_allocations",
+    "fct_declarations_monthly",
+    "fct_segment_trajectories",
+    "fct_trajectories",
+]
+
+
+def _publish_once(tmp_path: Path) -> Path:
+    landing = make_landing(tmp_path, allocations=[CASES / "allocations.csv"])
+    warehouse = tmp_path / "wh" / "jeugdhulp.duckdb"
+    result = run_cli(
+        [
+            "run",
+            "--landing",
+            str(landing),
+            "--warehouse",
+            str(warehouse),
+            "--peildatum",
+            "2024-01-01",
+        ],
+        env_extra={"DAGSTER_HOME": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return warehouse
+
+
+def _saboteur(sql: str):
+    """Stands in for the dbt step: leaves the built marts in place but slips in a bad row."""
+
+    @multi_asset(specs=[AssetSpec(["marts", m]) for m in MARTS], name="sabotaged_dbt")
+    def sabotaged_dbt(context):
+        from orchestration.config import load_settings
+
+        con = duckdb.connect(str(load_settings().working_db_path))
+        try:
+            con.execute(sql)
+        finally:
+            con.close()
+        for m in MARTS:
+            yield MaterializeResult(asset_key=["marts", m])
+
+    return sabotaged_dbt
+
+
+OVERLAPPING_TRAJECTORY = """
+    insert into marts.fct_trajectories
+    select md5('sabotage'), client_key, gemeentecode, start_date + 10, end_date, status,
+           duration_days - 10, n_allocations, false, null, null
+    from marts.fct_trajectories order by start_date limit 1
+"""
+EARLY_REENTRY = """
+    update marts.fct_trajectories set start_date = start_date - 5, gap_days = gap_days - 5
+    where is_reentry
+"""
+
+
+@pytest.mark.parametrize(
+    ("sql", "failing_check"),
+    [
+        (OVERLAPPING_TRAJECTORY, "trajectories_no_overlap"),
+        (EARLY_REENTRY, "trajectories_reentry_gap"),
+    ],
+)
+def test_violating_row_blocks_publication_and_keeps_previous_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sql: str, failing_check: str
+) -> None:
+    warehouse = _publish_once(tmp_path)
+    before = warehouse.read_bytes()
+
+    monkeypatch.setenv("JEUGDHULP_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("JEUGDHULP_PEILDATUM", "2024-01-01")
+    from orchestration.assets.publish import PUBLISHED_WAREHOUSE, build_publish_asset
+    from orchestration.checks.asset_checks import build_mart_checks
+    from orchestration.cli import _failures
+
+    publish = build_publish_asset([AssetKey(["marts", m]) for m in MARTS])
+    result = materialize(
+        [_saboteur(sql), publish, *build_mart_checks()],
+        instance=DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+    assert not result.success
+    _, failed_checks = _failures(result)
+    assert failing_check in {c["check"] for c in failed_checks}
+    materialized = {
+        ev.event_specific_data.materialization.asset_key
+        for ev in result.get_asset_materialization_events()
+    }
+    assert PUBLISHED_WAREHOUSE not in materialized
+    assert warehouse.read_bytes() == before
+
+
+def test_clean_marts_pass_the_same_checks_and_publish(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The control: the same harness without a bad row publishes (so the test above can fail)."""
+    warehouse = _publish_once(tmp_path)
+    monkeypatch.setenv("JEUGDHULP_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("JEUGDHULP_PEILDATUM", "2024-01-01")
+    from orchestration.assets.publish import build_publish_asset
+    from orchestration.checks.asset_checks import build_mart_checks
+
+    publish = build_publish_asset([AssetKey(["marts", m]) for m in MARTS])
+    result = materialize(
+        [_saboteur("select 1"), publish, *build_mart_checks()],
+        instance=DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+    assert result.success

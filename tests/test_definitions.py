@@ -1,0 +1,96 @@
+"""The shape of the Dagster definitions: changes to the asset graph, checks, job and schedule
+must be deliberate (update these lists when you change them on purpose)."""
+
+from __future__ import annotations
+
+import pytest
+from dagster import AssetKey, DefaultScheduleStatus
+
+
+@pytest.fixture(scope="module")
+def defs(dbt_manifest):
+    from orchestration.definitions import defs
+
+    return defs
+
+
+def _all_keys(defs) -> set[str]:
+    return {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
+
+
+def test_graph_runs_landing_to_published(defs) -> None:
+    keys = _all_keys(defs)
+    for expected in (
+        "raw/allocations",
+        "raw/declarations",
+        "raw/quarantine",
+        "raw/ingest_files",
+        "staging/stg_raw__allocations",
+        "intermediate/int_allocations__chained",
+        "marts/fct_trajectories",
+        "marts/fct_segment_trajectories",
+        "marts/fct_allocations",
+        "marts/fct_declarations_monthly",
+        "published/warehouse",
+    ):
+        assert expected in keys
+
+
+def test_assets_are_grouped_by_layer(defs) -> None:
+    graph = defs.resolve_asset_graph()
+    groups = {k.to_user_string(): graph.get(k).group_name for k in graph.get_all_asset_keys()}
+    assert groups["raw/allocations"] == "landing"
+    assert groups["staging/stg_raw__declarations"] == "staging"
+    assert groups["intermediate/int_trajectories__summarised"] == "intermediate"
+    assert groups["marts/fct_trajectories"] == "marts"
+    assert groups["reference/product_catalogue"] == "reference"
+    assert groups["published/warehouse"] == "published"
+
+
+def test_publish_depends_on_every_mart(defs) -> None:
+    graph = defs.resolve_asset_graph()
+    parents = graph.get(AssetKey(["published", "warehouse"])).parent_keys
+    marts = {k for k in graph.get_all_asset_keys() if k.path[0] == "marts"}
+    assert marts and marts <= set(parents)
+
+
+def test_guards_are_blocking_checks_on_the_marts(defs) -> None:
+    graph = defs.resolve_asset_graph()
+    checks = {
+        (key.asset_key.to_user_string(), key.name): graph.get_check_spec(key)
+        for key in graph.asset_check_keys
+    }
+    expected = {
+        ("marts/fct_trajectories", "trajectories_reentry_gap"),
+        ("marts/fct_trajectories", "trajectories_no_overlap"),
+        ("marts/fct_trajectories", "trajectories_status_dates"),
+        ("marts/fct_trajectories", "marts_no_personal_data"),
+        ("marts/fct_allocations", "allocations_in_one_trajectory"),
+        ("raw/allocations", "delivery_accounted_for"),
+        ("raw/declarations", "delivery_accounted_for"),
+    }
+    assert expected <= set(checks)
+    for key in expected:
+        assert checks[key].blocking, key
+
+
+def test_nightly_schedule_runs_the_whole_pipeline_at_two_amsterdam_time(defs) -> None:
+    schedule = defs.resolve_schedule_def("nightly_pipeline")
+    assert schedule.cron_schedule == "0 2 * * *"
+    assert schedule.execution_timezone == "Europe/Amsterdam"
+    assert schedule.default_status == DefaultScheduleStatus.RUNNING
+    assert schedule.job_name == "jeugdhulp_pipeline"
+
+
+def test_pipeline_job_runs_in_one_process(defs) -> None:
+    job = defs.resolve_job_def("jeugdhulp_pipeline")
+    assert job.executor_def.name == "in_process"
+
+
+def test_dbt_build_args_pass_the_run_vars() -> None:
+    from orchestration.dbt import dbt_build_args
+
+    args = dbt_build_args({"peildatum": "2024-01-01", "trajectory_gap_months": 6})
+    assert args[0] == "build"
+    assert args[1] == "--vars"
+    assert '"peildatum": "2024-01-01"' in args[2]
