@@ -57,7 +57,7 @@ class Settings:
     gap_months: int = 6
     suppression_threshold: int = 5
     quarantine_threshold: float = 0.05
-    memory_limit: str = "16GB"
+    memory_limit: str = "6GB"
     threads: int = 2
     temp_directory: Path | None = None
 

@@ -1,0 +1,287 @@
+"""Landing folder → raw tables of the working database: the public entry point of ingestion.
+
+`ingest_landing` reads every file under `allocations/` and `declarations/` (DEFINITIONS §2),
+validates the rows set-based in DuckDB (`validate.py`), and replaces, in one transaction:
+
+- raw.allocations, raw.declarations: the rows that pass every rule, typed, with `client_key`
+  (§7) and lineage (_source_file, _source_row, _file_seq, _extra). The BSN stays here — the
+  working database is never published; dbt staging drops it.
+- raw.quarantine: every row that breaks a rule, once, with its primary rule, all broken
+  rules and the original values as JSON text.
+- raw.ingest_files: one row per file with the counts of `FileReport`.
+
+Each run is a full reload of the landing folder, so running it twice gives the same tables.
+A file that cannot be read raises `LandingFileError` before any raw table is touched.
+Intermediate tables live in a scratch schema of the same database (so large deliveries spill
+to disk, not memory) and are dropped at the end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from orchestration.ingest.contract import ENTITIES
+from orchestration.ingest.hashing import client_key_params, client_key_sql
+from orchestration.ingest.readers import (
+    LandingFile,
+    LandingFileError,
+    create_landing_table,
+    discover_files,
+    land_file,
+    quote_ident,
+    quote_literal,
+)
+from orchestration.ingest.report import FileReport, IngestReport
+from orchestration.ingest.validate import (
+    RULES,
+    EntityTables,
+    credit_rules_sql,
+    cross_rules_sql,
+    duplicates_sql,
+    quarantine_rules_sql,
+    single_rules_sql,
+    typed,
+    value,
+)
+
+__all__ = ["FileReport", "IngestReport", "LandingFileError", "ingest_landing"]
+
+SCRATCH_SCHEMA = "_ingest_scratch"
+RAW_SCHEMA = "raw"
+LINEAGE = "c._source_file, c._source_row, c._file_seq, c._extra"
+
+
+def _scratch(name: str) -> str:
+    return f"{SCRATCH_SCHEMA}.{name}"
+
+
+def ingest_landing(
+    landing_dir: Path,
+    con: duckdb.DuckDBPyConnection,
+    *,
+    hmac_key: bytes,
+    peildatum: dt.date,
+    progress: Callable[[str], None] | None = None,
+) -> IngestReport:
+    """Ingest the whole landing folder into schema `raw` of the working database.
+
+    `con` is a read-write connection. `peildatum` bounds plausible dates (§2 rules in
+    `validate.RULES`). `progress` receives one message per file and per step.
+    """
+    say = progress or (lambda _message: None)
+    landing_dir = Path(landing_dir)
+    files = discover_files(landing_dir)
+    say(f"Found {len(files)} file(s) in {landing_dir}")
+    with _session_settings(con, _SETTINGS):
+        try:
+            con.execute(f"DROP SCHEMA IF EXISTS {SCRATCH_SCHEMA} CASCADE")
+            con.execute(f"CREATE SCHEMA {SCRATCH_SCHEMA}")
+            rows_read = _land(con, files, say)
+            _validate(con, peildatum, say)
+            say("Hashing BSNs into client keys")
+            _client_keys(con, hmac_key)
+            say("Replacing the raw tables")
+            report = _replace_raw_tables(con, files, rows_read)
+        finally:
+            con.execute(f"DROP SCHEMA IF EXISTS {SCRATCH_SCHEMA} CASCADE")
+    say(
+        f"Ingested {report.rows_read} rows: {report.rows_loaded} loaded, "
+        f"{report.rows_quarantined} quarantined, {report.rows_duplicate} duplicate"
+    )
+    return report
+
+
+# Row numbers of CSV files come from the scan order, so insertion order must be preserved
+# (readers.read_csv_file); the progress bar would only clutter logs.
+_SETTINGS = {"preserve_insertion_order": True, "enable_progress_bar": False}
+
+
+@contextmanager
+def _session_settings(con: duckdb.DuckDBPyConnection, settings: dict[str, bool]) -> Iterator[None]:
+    """Apply boolean DuckDB settings for the duration of the block, then restore them."""
+    previous = {
+        name: con.execute(f"SELECT current_setting('{name}')").fetchall()[0][0] for name in settings
+    }
+    for name, setting in settings.items():
+        con.execute(f"SET {name} = {str(setting).lower()}")
+    try:
+        yield
+    finally:
+        for name, setting in previous.items():
+            con.execute(f"SET {name} = {str(bool(setting)).lower()}")
+
+
+def _land(
+    con: duckdb.DuckDBPyConnection, files: list[LandingFile], say: Callable[[str], None]
+) -> dict[str, int]:
+    for entity in ENTITIES:
+        create_landing_table(con, _scratch(f"land_{entity}"), entity)
+    rows_read: dict[str, int] = {}
+    for file in files:
+        rows_read[file.rel] = land_file(con, file, _scratch(f"land_{file.entity}"))
+        say(f"Read {file.rel}: {rows_read[file.rel]} rows")
+    return rows_read
+
+
+def _tables(entity: str) -> EntityTables:
+    return EntityTables(
+        land=_scratch(f"land_{entity}"),
+        dups=_scratch(f"dups_{entity}"),
+        single=_scratch(f"single_{entity}"),
+        cross=_scratch(f"cross_{entity}"),
+    )
+
+
+def _validate(
+    con: duckdb.DuckDBPyConnection, peildatum: dt.date, say: Callable[[str], None]
+) -> None:
+    """The steps of validate.py, allocations first (declarations refer to them)."""
+    for entity in ENTITIES:
+        say(f"Validating {entity}")
+        tables = _tables(entity)
+        con.execute(duplicates_sql(entity, tables.land, tables.dups))
+        con.execute(single_rules_sql(entity, tables, peildatum))
+        allocations = _tables("allocations") if entity == "declarations" else None
+        con.execute(cross_rules_sql(entity, tables, allocations))
+    say("Checking credit lines against their debit lines")
+    for statement in credit_rules_sql(
+        _tables("declarations"), _scratch("debits"), _scratch("credits")
+    ):
+        con.execute(statement)
+    for entity in ENTITIES:
+        con.execute(quarantine_rules_sql(_tables(entity), _scratch(f"rules_{entity}")))
+
+
+def _client_keys(con: duckdb.DuckDBPyConnection, hmac_key: bytes) -> None:
+    """One client key per distinct BSN of the loaded rows (hashing.py is the definition)."""
+    distinct = " UNION ".join(
+        f"SELECT l.bsn FROM {_tables(entity).land} AS l WHERE {_tables(entity).clean('l')}"
+        for entity in ENTITIES
+    )
+    con.execute(
+        f"CREATE OR REPLACE TABLE {_scratch('client_keys')} AS "
+        f"SELECT bsn, {client_key_sql('bsn')} AS client_key FROM ({distinct})",
+        client_key_params(hmac_key),
+    )
+
+
+def _original_values(entity: str) -> str:
+    """The row as delivered (values trimmed, empty as null), as JSON text: contract columns,
+    then any extra columns."""
+    pairs = ", ".join(f"{quote_literal(c.name)}, {value(c.name, 'c')}" for c in ENTITIES[entity])
+    base = f"CAST(json_object({pairs}) AS VARCHAR)"
+    return (
+        f"CASE WHEN c._extra IS NULL OR c._extra = '{{}}' THEN {base} "
+        f"ELSE left({base}, length({base}) - 1) || ',' || substr(c._extra, 2) END"
+    )
+
+
+def _replace_raw_tables(
+    con: duckdb.DuckDBPyConnection, files: list[LandingFile], rows_read: dict[str, int]
+) -> IngestReport:
+    """Write the raw tables and count what reached them, in one transaction.
+
+    The report counts rows in the written tables (and the duplicates found), so a
+    row lost on the way would break the per-file identity and roll everything back.
+    """
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
+        for entity, columns in ENTITIES.items():
+            tables = _tables(entity)
+            selects = ", ".join(f"{typed(c, 'c')} AS {quote_ident(c.name)}" for c in columns)
+            con.execute(
+                f"CREATE OR REPLACE TABLE {RAW_SCHEMA}.{entity} AS "
+                f"SELECT {selects}, k.client_key, {LINEAGE} FROM {tables.land} AS c "
+                f"JOIN {_scratch('client_keys')} AS k ON k.bsn = {value('bsn', 'c')} "
+                f"WHERE {tables.clean('c')}"
+            )
+        con.execute(
+            f"CREATE OR REPLACE TABLE {RAW_SCHEMA}.quarantine (entity VARCHAR, "
+            "source_file VARCHAR, source_row BIGINT, rule VARCHAR, rules VARCHAR, "
+            "original_values VARCHAR)"
+        )
+        for entity in ENTITIES:
+            con.execute(
+                f"INSERT INTO {RAW_SCHEMA}.quarantine SELECT '{entity}', c._source_file, "
+                "c._source_row, split_part(r.rules, ',', 1), r.rules, "
+                f"{_original_values(entity)} FROM {_tables(entity).land} AS c "
+                f"JOIN {_scratch(f'rules_{entity}')} AS r ON r._file_seq = c._file_seq "
+                "AND r._source_row = c._source_row ORDER BY c._file_seq, c._source_row"
+            )
+        report = _report(con, files, rows_read)
+        con.execute(
+            f"CREATE OR REPLACE TABLE {RAW_SCHEMA}.ingest_files (path VARCHAR, entity VARCHAR, "
+            "format VARCHAR, rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT, "
+            "rows_duplicate BIGINT, quarantined_by_rule VARCHAR)"
+        )
+        if report.files:
+            con.executemany(
+                f"INSERT INTO {RAW_SCHEMA}.ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        f.path,
+                        f.entity,
+                        f.format,
+                        f.rows_read,
+                        f.rows_loaded,
+                        f.rows_quarantined,
+                        f.rows_duplicate,
+                        json.dumps(f.quarantined_by_rule),
+                    )
+                    for f in report.files
+                ],
+            )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return report
+
+
+def _per_file(con: duckdb.DuckDBPyConnection, sql: str) -> dict[Any, int]:
+    return {file: int(n) for file, n in con.execute(sql).fetchall()}
+
+
+def _report(
+    con: duckdb.DuckDBPyConnection, files: list[LandingFile], rows_read: dict[str, int]
+) -> IngestReport:
+    """Per file: rows read (by the reader), loaded (raw tables), quarantined (raw.quarantine,
+    per primary rule) and duplicate. FileReport checks that they add up."""
+    loaded: dict[str, int] = {}
+    duplicates: dict[int, int] = {}  # by file seq
+    for entity in ENTITIES:
+        loaded |= _per_file(
+            con, f"SELECT _source_file, count(*) FROM {RAW_SCHEMA}.{entity} GROUP BY 1"
+        )
+        duplicates |= _per_file(
+            con, f"SELECT _file_seq, count(*) FROM {_tables(entity).dups} GROUP BY 1"
+        )
+    by_rule: dict[str, dict[str, int]] = {f.rel: {} for f in files}
+    for path, rule, n in con.execute(
+        f"SELECT source_file, rule, count(*) FROM {RAW_SCHEMA}.quarantine GROUP BY ALL"
+    ).fetchall():
+        by_rule[path][rule] = int(n)
+    reports = []
+    for file in files:
+        rules = by_rule[file.rel]
+        reports.append(
+            FileReport(
+                path=file.rel,
+                entity=file.entity,
+                format=file.format,
+                rows_read=rows_read[file.rel],
+                rows_loaded=loaded.get(file.rel, 0),
+                rows_quarantined=sum(rules.values()),
+                rows_duplicate=duplicates.get(file.seq, 0),
+                quarantined_by_rule={r: rules[r] for r in RULES if r in rules},
+            )
+        )
+    return IngestReport(files=reports)

@@ -1,0 +1,383 @@
+"""Row rules of the raw input contract (DEFINITIONS §2), evaluated set-based in DuckDB.
+
+`RULES` is the one list of quarantine rules: stable snake_case ids with a one-line reason, in
+priority order. A row that breaks several rules is quarantined once; its primary `rule` is
+the first broken rule in this order and `rules` lists all broken rules in this order.
+
+Evaluation happens in steps, each a SQL statement over the landing table of an entity; the
+results are narrow tables of (_file_seq, _source_row[, rule]) holding only the rows concerned:
+1. Exact duplicates: a row equal in every contract column (values trimmed; numbers compared
+   by value) to an earlier row (earlier file in sorted path order, then earlier row) is a
+   duplicate and is not validated: it is loaded once, through that earlier row (§2 "Exact
+   duplicate lines are loaded once"). So a duplicated bad row is quarantined once.
+2. Single-row rules (missing_required … end_before_start) on each other row on its own; every
+   rule a row breaks is recorded.
+3. Cross-row rules (conflicting_versions, conflicting_declaratienummer, unknown_allocation,
+   credit_without_debit) only for rows that pass every single-row rule: a malformed row is
+   not a version or a declaration line that others can conflict with or depend on. A row
+   can break several of these; all are recorded. "Loaded allocations" and "loaded debit
+   lines" are the rows that pass every rule before them (allocations are finished first).
+4. credit_exceeds_debit, for credit lines that pass every other rule; the running total
+   counts only the credits that are kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from orchestration.ingest.contract import ENTITIES, Column
+
+MISSING_REQUIRED = "missing_required"
+INVALID_DATE = "invalid_date"
+DATE_OUT_OF_RANGE = "date_out_of_range"
+INVALID_BSN = "invalid_bsn"
+INVALID_GEMEENTECODE = "invalid_gemeentecode"
+INVALID_AGB = "invalid_agb"
+INVALID_PRODUCTCATEGORIE = "invalid_productcategorie"
+INVALID_NUMBER = "invalid_number"
+NEGATIVE_AMOUNT = "negative_amount"
+INVALID_DEBET_CREDIT = "invalid_debet_credit"
+END_BEFORE_START = "end_before_start"
+CONFLICTING_VERSIONS = "conflicting_versions"
+CONFLICTING_DECLARATIENUMMER = "conflicting_declaratienummer"
+UNKNOWN_ALLOCATION = "unknown_allocation"
+CREDIT_WITHOUT_DEBIT = "credit_without_debit"
+CREDIT_EXCEEDS_DEBIT = "credit_exceeds_debit"
+
+RULES: dict[str, str] = {
+    MISSING_REQUIRED: "a required value is empty",
+    INVALID_DATE: "a date is not YYYY-MM-DD or does not exist (e.g. 2023-02-30)",
+    DATE_OUT_OF_RANGE: "a date is before 2015-01-01 (Jeugdwet) or more than 5 years after the "
+    "peildatum; a birth date is only checked against the upper bound",
+    INVALID_BSN: "bsn is not 9 digits or fails the eleven-test (elfproef)",
+    INVALID_GEMEENTECODE: "gemeentecode is not exactly 4 digits",
+    INVALID_AGB: "aanbieder_agb is not exactly 8 digits",
+    INVALID_PRODUCTCATEGORIE: "productcategorie is not exactly 2 digits",
+    INVALID_NUMBER: "volume, bedrag or geleverd_volume is not a number (volume and bedrag must "
+    "be whole numbers; bedrag in whole cents)",
+    NEGATIVE_AMOUNT: "bedrag or geleverd_volume is negative (the sign comes from debet_credit)",
+    INVALID_DEBET_CREDIT: "debet_credit is not D or C",
+    END_BEFORE_START: "a declaration's einddatum is before its begindatum",
+    CONFLICTING_VERSIONS: "two or more versions of an allocation have the same dagtekening but "
+    "different content: all of them are quarantined and the latest earlier version stands",
+    CONFLICTING_DECLARATIENUMMER: "two or more declaration lines have the same declaratienummer "
+    "but different content: all of them are quarantined",
+    UNKNOWN_ALLOCATION: "the declaration's (gemeentecode, toewijzingnummer) is not a loaded "
+    "allocation",
+    CREDIT_WITHOUT_DEBIT: "a credit line's vorig_declaratienummer is empty or not a loaded "
+    "debit line",
+    CREDIT_EXCEEDS_DEBIT: "credits naming one debit line add up to more than its bedrag; the "
+    "credits that would push the total over, in file and row order, are quarantined",
+}
+"""Quarantine rule id → reason, in priority order (DEFINITIONS §2)."""
+
+EARLIEST_DATE = dt.date(2015, 1, 1)  # the Jeugdwet took effect on 2015-01-01
+YEARS_AFTER_PEILDATUM = 5
+BIRTH_DATE_COLUMN = "geboortedatum"
+
+# Fixed-width digit codes and the rule each breaks (widths come from the contract).
+FORMAT_RULES = {
+    "bsn": INVALID_BSN,
+    "gemeentecode": INVALID_GEMEENTECODE,
+    "aanbieder_agb": INVALID_AGB,
+    "productcategorie": INVALID_PRODUCTCATEGORIE,
+}
+NON_NEGATIVE_COLUMNS = ("bedrag", "geleverd_volume")
+
+_INT_RE = "[+-]?[0-9]+"
+_NUMBER_RE = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
+_ELFPROEF_WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
+
+
+def is_valid_bsn(bsn: str) -> bool:
+    """The Dutch eleven-test: 9 digits, weights 9..2 and -1, sum divisible by 11, not all 0."""
+    if len(bsn) != 9 or not bsn.isascii() or not bsn.isdigit() or bsn == "0" * 9:
+        return False
+    return sum(w * int(d) for w, d in zip(_ELFPROEF_WEIGHTS, bsn, strict=True)) % 11 == 0
+
+
+def latest_plausible_date(peildatum: dt.date) -> dt.date:
+    """peildatum + 5 years (29 February becomes 28 February)."""
+    year = peildatum.year + YEARS_AFTER_PEILDATUM
+    try:
+        return peildatum.replace(year=year)
+    except ValueError:
+        return peildatum.replace(year=year, day=28)
+
+
+# ----------------------------------------------------------------------------- SQL pieces
+# Values in the landing table are already trimmed, with empty values as NULL (readers.py).
+# Conditions use try_cast only: DuckDB may evaluate both sides of AND, so a plain CAST of an
+# unchecked value could fail the whole statement.
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def value(column: str, alias: str | None = None) -> str:
+    """A landed value (trimmed text, NULL when empty)."""
+    return f"{alias}.{_ident(column)}" if alias else _ident(column)
+
+
+def _date_ok(v: str) -> str:
+    # Round trip through DATE: exactly the ISO dates that exist (2023-02-30 and 2023-2-3 fail).
+    return f"coalesce(CAST(try_cast({v} AS DATE) AS VARCHAR) = {v}, false)"
+
+
+def _int_ok(v: str) -> str:
+    return (
+        f"coalesce(regexp_full_match({v}, '{_INT_RE}') "
+        f"AND try_cast({v} AS BIGINT) IS NOT NULL, false)"
+    )
+
+
+def _number_ok(v: str) -> str:
+    return (
+        f"coalesce(regexp_full_match({v}, '{_NUMBER_RE}') "
+        f"AND isfinite(try_cast({v} AS DOUBLE)), false)"
+    )
+
+
+def _digits_ok(v: str, digits: int) -> str:
+    return f"coalesce(length({v}) = {digits} AND ltrim({v}, '0123456789') = '', false)"
+
+
+def bsn_ok_sql(v: str) -> str:
+    """SQL twin of `is_valid_bsn` for the VARCHAR expression `v` (never NULL)."""
+    terms = " + ".join(
+        f"({w}) * (ascii(substr({v}, {i}, 1)) - 48)"
+        for i, w in enumerate(_ELFPROEF_WEIGHTS, start=1)
+    )
+    return f"coalesce({_digits_ok(v, 9)} AND {v} <> '000000000' AND ({terms}) % 11 = 0, false)"
+
+
+def typed(column: Column, alias: str | None = None) -> str:
+    """The typed value of a column of a row that passed the rules (DATE, BIGINT, DOUBLE)."""
+    v = value(column.name, alias)
+    cast = {"date": "DATE", "int": "BIGINT", "number": "DOUBLE"}.get(column.type)
+    return f"CAST({v} AS {cast})" if cast else v
+
+
+def canonical(column: Column) -> str:
+    """The value that decides "same content": the text, numbers compared by value."""
+    v = value(column.name)
+    if column.type in ("int", "number"):
+        return f"coalesce(CAST(try_cast({v} AS DOUBLE) AS VARCHAR), {v})"
+    return v
+
+
+def row_rule_conditions(entity: str, peildatum: dt.date) -> list[tuple[str, str]]:
+    """(rule, SQL condition that is true when a row breaks it) for the single-row rules."""
+    lower = f"DATE '{EARLIEST_DATE.isoformat()}'"
+    upper = f"DATE '{latest_plausible_date(peildatum).isoformat()}'"
+    conditions: dict[str, list[str]] = {rule: [] for rule in RULES}
+    for c in ENTITIES[entity]:
+        v = value(c.name)
+        if c.required:
+            conditions[MISSING_REQUIRED].append(f"{v} IS NULL")
+        if c.type == "date":
+            conditions[INVALID_DATE].append(f"{v} IS NOT NULL AND NOT {_date_ok(v)}")
+            d = f"try_cast({v} AS DATE)"
+            too_early = "false" if c.name == BIRTH_DATE_COLUMN else f"{d} < {lower}"
+            conditions[DATE_OUT_OF_RANGE].append(
+                f"{_date_ok(v)} AND ({too_early} OR {d} > {upper})"
+            )
+        if c.name in FORMAT_RULES:
+            ok = bsn_ok_sql(v) if c.name == "bsn" else _digits_ok(v, c.digits or 0)
+            conditions[FORMAT_RULES[c.name]].append(f"{v} IS NOT NULL AND NOT {ok}")
+        if c.type in ("int", "number"):
+            ok = _int_ok(v) if c.type == "int" else _number_ok(v)
+            conditions[INVALID_NUMBER].append(f"{v} IS NOT NULL AND NOT {ok}")
+            if c.name in NON_NEGATIVE_COLUMNS:
+                conditions[NEGATIVE_AMOUNT].append(f"{ok} AND try_cast({v} AS DOUBLE) < 0")
+        if c.name == "debet_credit":
+            conditions[INVALID_DEBET_CREDIT].append(f"{v} IS NOT NULL AND {v} NOT IN ('D', 'C')")
+    if entity == "declarations":
+        begin, end = value("begindatum"), value("einddatum")
+        conditions[END_BEFORE_START].append(
+            f"{_date_ok(begin)} AND {_date_ok(end)} "
+            f"AND try_cast({end} AS DATE) < try_cast({begin} AS DATE)"
+        )
+    return [
+        (rule, " OR ".join(f"({p})" for p in parts)) for rule, parts in conditions.items() if parts
+    ]
+
+
+def _rule_case(rule: str, condition: str) -> str:
+    return f"CASE WHEN {condition} THEN '{rule}' END"
+
+
+# ----------------------------------------------------------------------------- statements
+# Each function returns SQL text; load.py runs the statements in order. The landing table is
+# never copied while validating: duplicates and rule hits go to narrow tables of
+# (_file_seq, _source_row[, rule]) that hold only the rows concerned, usually few.
+
+_ROW = "_file_seq, _source_row"
+
+
+@dataclass(frozen=True)
+class EntityTables:
+    """The scratch tables of one entity during validation."""
+
+    land: str  # landing rows (readers.py)
+    dups: str  # (_file_seq, _source_row) of exact duplicates
+    single: str  # (_file_seq, _source_row, rule): single-row rule hits
+    cross: str  # (_file_seq, _source_row, rule): cross-row rule hits
+
+    @staticmethod
+    def _absent(table: str, alias: str) -> str:
+        return (
+            f"NOT EXISTS (SELECT 1 FROM {table} AS x WHERE x._file_seq = {alias}._file_seq "
+            f"AND x._source_row = {alias}._source_row)"
+        )
+
+    def not_dup(self, alias: str) -> str:
+        """SQL condition on landing row `alias`: not an exact duplicate."""
+        return self._absent(self.dups, alias)
+
+    def row_ok(self, alias: str) -> str:
+        """Not a duplicate and passing every single-row rule."""
+        return f"{self.not_dup(alias)} AND {self._absent(self.single, alias)}"
+
+    def clean(self, alias: str) -> str:
+        """Loaded: not a duplicate and breaking no rule (so far)."""
+        return f"{self.row_ok(alias)} AND {self._absent(self.cross, alias)}"
+
+
+def _hash(exprs: list[str]) -> str:
+    return f"hash({', '.join(exprs)})"
+
+
+def duplicates_sql(entity: str, land: str, target: str) -> str:
+    """Step 1: the rows that repeat an earlier row's content (first by file, then by row).
+
+    A 64-bit hash of the content finds the candidate groups cheaply; the exact comparison of
+    every column then runs on those candidates only, so a hash collision never makes two
+    different rows duplicates.
+    """
+    canon = [canonical(c) for c in ENTITIES[entity]]
+    keys = ", ".join(f"{expr} AS k{i}" for i, expr in enumerate(canon))
+    group = ", ".join(f"k{i}" for i in range(len(canon)))
+    match = " AND ".join(f"c.k{i} IS NOT DISTINCT FROM g.k{i}" for i in range(len(canon)))
+    return (
+        f"CREATE OR REPLACE TABLE {target} AS "
+        f"WITH repeated AS (SELECT {_hash(canon)} AS h FROM {land} GROUP BY h "
+        "HAVING count(*) > 1), "
+        f"candidates AS (SELECT {keys}, {_ROW} FROM {land} "
+        f"WHERE {_hash(canon)} IN (SELECT h FROM repeated)), "
+        f"groups AS (SELECT {group}, min(({_ROW})) AS first FROM candidates GROUP BY ALL "
+        "HAVING count(*) > 1) "
+        f"SELECT c._file_seq, c._source_row FROM candidates AS c JOIN groups AS g ON {match} "
+        "AND (c._file_seq, c._source_row) <> g.first"
+    )
+
+
+def single_rules_sql(entity: str, tables: EntityTables, peildatum: dt.date) -> str:
+    """Step 2: one row per (row, broken single-row rule), for rows that are not duplicates."""
+    cases = [_rule_case(rule, cond) for rule, cond in row_rule_conditions(entity, peildatum)]
+    return (
+        f"CREATE OR REPLACE TABLE {tables.single} AS "
+        f"SELECT {_ROW}, unnest(string_split(rules, ',')) AS rule FROM ("
+        f"SELECT {_ROW}, concat_ws(',', {', '.join(cases)}) AS rules FROM {tables.land} AS l "
+        f"WHERE {tables.not_dup('l')}) WHERE rules <> ''"
+    )
+
+
+def _repeated_keys(table: str, alias: str, key: list[str], where: str) -> str:
+    """Key values occurring in more than one row of `table` that satisfies `where`."""
+    present = " AND ".join(f"{k} IS NOT NULL" for k in key)
+    return (
+        f"SELECT {', '.join(key)} FROM {table} AS {alias} WHERE {where} AND {present} "
+        f"AND {_hash(key)} IN (SELECT {_hash(key)} FROM {table} AS {alias} "
+        f"WHERE {where} AND {present} GROUP BY ALL HAVING count(*) > 1) "
+        "GROUP BY ALL HAVING count(*) > 1"
+    )
+
+
+def cross_rules_sql(
+    entity: str, tables: EntityTables, allocations: EntityTables | None = None
+) -> str:
+    """Step 3: conflicting_versions / conflicting_declaratienummer / unknown_allocation hits.
+
+    Only rows that pass the single-row rules take part. Duplicates are already set aside, so
+    two such rows with the same key always differ in content. For declarations,
+    `allocations` are the allocation tables after their own step 3.
+    """
+    if entity == "allocations":
+        key = [value("gemeentecode"), value("toewijzingnummer"), value("dagtekening")]
+        rule = CONFLICTING_VERSIONS
+    else:
+        key = [value("declaratienummer")]
+        rule = CONFLICTING_DECLARATIENUMMER
+    match = " AND ".join(f"l.{k} = k.{k}" for k in key)
+    repeated = _repeated_keys(tables.land, "r", key, tables.row_ok("r"))
+    selects = [
+        f"SELECT l._file_seq, l._source_row, '{rule}' AS rule FROM {tables.land} AS l "
+        f"JOIN ({repeated}) AS k ON {match} WHERE {tables.row_ok('l')}"
+    ]
+    if entity == "declarations":
+        if allocations is None:
+            raise ValueError("declarations are checked against the allocation tables")
+        selects.append(
+            f"SELECT {_ROW}, '{UNKNOWN_ALLOCATION}' AS rule FROM {tables.land} AS l "
+            f"WHERE {tables.row_ok('l')} AND NOT EXISTS (SELECT 1 FROM ("
+            f"SELECT DISTINCT gemeentecode, toewijzingnummer FROM {allocations.land} AS a "
+            f"WHERE {allocations.clean('a')}) AS k "
+            "WHERE k.gemeentecode = l.gemeentecode AND k.toewijzingnummer = l.toewijzingnummer)"
+        )
+    return f"CREATE OR REPLACE TABLE {tables.cross} AS {' UNION ALL '.join(selects)}"
+
+
+def credit_rules_sql(tables: EntityTables, debits: str, credits: str) -> list[str]:
+    """Step 4: credit_without_debit and credit_exceeds_debit hits, added to `tables.cross`.
+
+    Loaded debits are the clean D lines after step 3. credit_without_debit: a C line (passing
+    the single-row rules) whose vorig_declaratienummer is empty or not a loaded debit. For
+    the credits that are otherwise clean, a running total per debit (file, then row order)
+    keeps each credit that fits and quarantines each that would push the total over the
+    debit's bedrag. Most debits are never over-credited; only those are walked, one credit
+    per step.
+    """
+    land = tables.land
+    return [
+        f"CREATE OR REPLACE TABLE {debits} AS SELECT l.declaratienummer AS nr, "
+        f"CAST(l.bedrag AS BIGINT) AS bedrag FROM {land} AS l "
+        f"WHERE l.debet_credit = 'D' AND {tables.clean('l')}",
+        f"CREATE OR REPLACE TABLE {credits} AS SELECT l._file_seq, l._source_row, d.nr, "
+        "d.bedrag AS debit_bedrag, CAST(l.bedrag AS BIGINT) AS bedrag, "
+        "row_number() OVER (PARTITION BY d.nr ORDER BY l._file_seq, l._source_row) AS k, "
+        "sum(CAST(l.bedrag AS BIGINT)) OVER (PARTITION BY d.nr) AS credited "
+        f"FROM {land} AS l JOIN {debits} AS d ON d.nr = l.vorig_declaratienummer "
+        f"WHERE l.debet_credit = 'C' AND {tables.clean('l')}",
+        f"INSERT INTO {tables.cross} "
+        f"SELECT {_ROW}, '{CREDIT_WITHOUT_DEBIT}' FROM {land} AS l "
+        f"WHERE l.debet_credit = 'C' AND {tables.row_ok('l')} "
+        "AND (l.vorig_declaratienummer IS NULL OR NOT EXISTS (SELECT 1 FROM "
+        f"{debits} AS d WHERE d.nr = l.vorig_declaratienummer))",
+        f"INSERT INTO {tables.cross} "
+        "WITH RECURSIVE over_credited AS "
+        f"(SELECT * FROM {credits} WHERE credited > debit_bedrag), "
+        "walk AS ("
+        "SELECT nr, k, _file_seq, _source_row, bedrag > debit_bedrag AS is_over, "
+        "CASE WHEN bedrag > debit_bedrag THEN 0 ELSE bedrag END AS total "
+        "FROM over_credited WHERE k = 1 "
+        "UNION ALL "
+        "SELECT o.nr, o.k, o._file_seq, o._source_row, w.total + o.bedrag > o.debit_bedrag, "
+        "CASE WHEN w.total + o.bedrag > o.debit_bedrag THEN w.total "
+        "ELSE w.total + o.bedrag END "
+        "FROM walk AS w JOIN over_credited AS o ON o.nr = w.nr AND o.k = w.k + 1) "
+        f"SELECT {_ROW}, '{CREDIT_EXCEEDS_DEBIT}' FROM walk WHERE is_over",
+    ]
+
+
+def quarantine_rules_sql(tables: EntityTables, target: str) -> str:
+    """Per quarantined row: `rules`, all broken rules comma-joined in priority order."""
+    order = " ".join(f"WHEN '{rule}' THEN {i}" for i, rule in enumerate(RULES))
+    return (
+        f"CREATE OR REPLACE TABLE {target} AS "
+        f"SELECT {_ROW}, string_agg(rule, ',' ORDER BY CASE rule {order} END) AS rules "
+        f"FROM (SELECT * FROM {tables.single} UNION ALL SELECT * FROM {tables.cross}) "
+        f"GROUP BY {_ROW}"
+    )
