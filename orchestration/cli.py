@@ -176,7 +176,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     job = defs.resolve_job_def(PIPELINE_JOB_NAME)
     with DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": args.log_level}}}},
+        )
     elapsed = time.perf_counter() - started
     failed_steps, failed_checks = _failures(result)
     published = result.success and not failed_steps and not failed_checks
@@ -197,8 +201,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if published:
         _say(
             f"\nPublished in {elapsed:.1f} s: {settings.warehouse}\n"
-            f"  Query it read-only:  duckdb -readonly {settings.warehouse}  "
-            "(or Python: duckdb.connect(path, read_only=True))\n"
+            "  Query it read-only (Python):  "
+            f"duckdb.connect({str(settings.warehouse)!r}, read_only=True)\n"
             f"  Dagster UI with this run's history:  make ui  → http://127.0.0.1:3000"
         )
         return EXIT_OK
@@ -207,7 +211,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         _say(f"  failed check {check['check']} on {check['asset']}: {check['description'] or ''}")
     for step in failed_steps:
         _say(f"  failed step {step['step']}: {step['error']}")
-    _say("  Details: `make ui` → Runs, or the quarantine table raw.quarantine in the working database.")
+    _say(
+        "  Details: `make ui` → Runs, or the quarantine table raw.quarantine in the working database."
+    )
     return EXIT_BLOCKED
 
 
@@ -229,8 +235,16 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="ingest, build, check and publish")
     run.add_argument("--landing", help="landing folder (env JEUGDHULP_LANDING_DIR)")
     run.add_argument("--warehouse", help="published DuckDB file (env JEUGDHULP_WAREHOUSE)")
-    run.add_argument("--peildatum", type=_date, help="YYYY-MM-DD (env JEUGDHULP_PEILDATUM; default today)")
+    run.add_argument(
+        "--peildatum", type=_date, help="YYYY-MM-DD (env JEUGDHULP_PEILDATUM; default today)"
+    )
     run.add_argument("--report", help="write the run report (JSON) to this file, also on failure")
+    run.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="Dagster log level on the console (default INFO)",
+    )
     run.set_defaults(func=cmd_run)
     return parser
 

@@ -67,9 +67,7 @@ def jeugdhulp_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource) ->
     # DuckDB refuses a second in-process connection with another configuration: so collect the
     # events, then add row counts and previews from one short read-only connection.
     events = list(dbt.cli(dbt_build_args(settings.dbt_vars()), context=context).stream())
-    yield from with_table_metadata(
-        events, settings.working_db_path, context.asset_key_for_output
-    )
+    yield from with_table_metadata(events, settings.working_db_path, context.asset_key_for_output)
 
 
 def with_table_metadata(

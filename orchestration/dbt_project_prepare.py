@@ -38,7 +38,14 @@ def ensure_manifest(force: bool = False) -> Path:
         os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
         from dbt.cli.main import dbtRunner
 
-        args = ["parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--quiet"]
+        args = [
+            "parse",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--quiet",
+        ]
         result = dbtRunner().invoke(args)
         if not result.success:
             raise RuntimeError(f"dbt parse failed: {result.exception}")

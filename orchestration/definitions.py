@@ -12,7 +12,11 @@ from orchestration.resources import dbt_resource
 from orchestration.schedules import nightly_schedule, pipeline_job
 
 defs = Definitions(
-    assets=[landing_ingest, jeugdhulp_dbt_assets, build_publish_asset(mart_keys(jeugdhulp_dbt_assets))],
+    assets=[
+        landing_ingest,
+        jeugdhulp_dbt_assets,
+        build_publish_asset(mart_keys(jeugdhulp_dbt_assets)),
+    ],
     asset_checks=build_mart_checks(),
     jobs=[pipeline_job],
     schedules=[nightly_schedule],

@@ -69,7 +69,9 @@ def publish_marts(
                 con.execute(
                     f"CREATE TABLE {qualified} AS SELECT * FROM work.{PUBLISHED_SCHEMA}.{_quote(table)}"
                 )
-                result.tables[table] = con.execute(f"SELECT count(*) FROM {qualified}").fetchall()[0][0]
+                result.tables[table] = con.execute(f"SELECT count(*) FROM {qualified}").fetchall()[
+                    0
+                ][0]
             con.execute(
                 f"""CREATE TABLE {META_SCHEMA}.publication AS SELECT
                     ?::DATE AS peildatum, ?::TIMESTAMP AS published_at, ? AS run_id,

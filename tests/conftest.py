@@ -45,7 +45,9 @@ def make_landing(root: Path, allocations: list[Path] = (), declarations: list[Pa
     return landing
 
 
-def run_cli(args: list[str], env_extra: dict[str, str] | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+def run_cli(
+    args: list[str], env_extra: dict[str, str] | None = None, timeout: int = 600
+) -> subprocess.CompletedProcess:
     """Run `jeugdhulp …` in a fresh process, the way users and the acceptance checks do."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("JEUGDHULP_")}
     env["JEUGDHULP_HMAC_KEY"] = TEST_HMAC_KEY

@@ -15,16 +15,32 @@ from tests.conftest import CASES, SHARED_CASES, client_key, make_landing, run_cl
 pytestmark = pytest.mark.slow
 
 CONTRACT_COLUMNS = [
-    "trajectory_id", "client_key", "gemeentecode", "start_date", "end_date", "status",
-    "duration_days", "n_allocations", "is_reentry", "gap_days", "previous_trajectory_id",
+    "trajectory_id",
+    "client_key",
+    "gemeentecode",
+    "start_date",
+    "end_date",
+    "status",
+    "duration_days",
+    "n_allocations",
+    "is_reentry",
+    "gap_days",
+    "previous_trajectory_id",
 ]
 
 
 def _expected(cases: Path) -> list[tuple]:
     with open(cases / "expected_trajectories.csv", encoding="utf-8") as fh:
         return sorted(
-            (r["bsn"], int(r["seq"]), r["start_date"], r["end_date"], r["status"],
-             r["is_reentry"] == "true", r["gap_days"])
+            (
+                r["bsn"],
+                int(r["seq"]),
+                r["start_date"],
+                r["end_date"],
+                r["status"],
+                r["is_reentry"] == "true",
+                r["gap_days"],
+            )
             for r in csv.DictReader(fh)
         )
 
@@ -51,8 +67,17 @@ def _run_cases(cases: Path, tmp_path: Path) -> tuple[Path, Path]:
     report = tmp_path / "report.json"
     peildatum = (cases / "peildatum.txt").read_text().strip()
     result = run_cli(
-        ["run", "--landing", str(landing), "--warehouse", str(warehouse), "--peildatum", peildatum,
-         "--report", str(report)],
+        [
+            "run",
+            "--landing",
+            str(landing),
+            "--warehouse",
+            str(warehouse),
+            "--peildatum",
+            peildatum,
+            "--report",
+            str(report),
+        ],
         env_extra={"DAGSTER_HOME": str(tmp_path)},
     )
     assert result.returncode == 0, result.stderr[-4000:]
@@ -70,14 +95,19 @@ def test_worked_cases_publish_expected_trajectories(tmp_path: Path) -> None:
 
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        columns = [r[0] for r in con.execute(
-            "select column_name from information_schema.columns where table_schema = 'marts' "
-            "and table_name = 'fct_trajectories' order by ordinal_position").fetchall()]
+        columns = [
+            r[0]
+            for r in con.execute(
+                "select column_name from information_schema.columns where table_schema = 'marts' "
+                "and table_name = 'fct_trajectories' order by ordinal_position"
+            ).fetchall()
+        ]
         assert columns == CONTRACT_COLUMNS
         # the BSN never reaches the published file: no column, no value
-        for (schema, table, column) in con.execute(
+        for schema, table, column in con.execute(
             "select table_schema, table_name, column_name from information_schema.columns "
-            "where data_type = 'VARCHAR'").fetchall():
+            "where data_type = 'VARCHAR'"
+        ).fetchall():
             for bsn in _bsns(CASES):
                 hits = con.execute(
                     f'select count(*) from "{schema}"."{table}" where "{column}" = ?', [bsn]
@@ -85,9 +115,15 @@ def test_worked_cases_publish_expected_trajectories(tmp_path: Path) -> None:
                 assert hits == 0, (schema, table, column, bsn)
         assert not con.execute(
             "select * from information_schema.columns where lower(column_name) in "
-            "('bsn', 'geboortedatum')").fetchall()
-        schemas = {r[0] for r in con.execute("select schema_name from information_schema.schemata "
-                                             "where catalog_name = current_database()").fetchall()}
+            "('bsn', 'geboortedatum')"
+        ).fetchall()
+        schemas = {
+            r[0]
+            for r in con.execute(
+                "select schema_name from information_schema.schemata "
+                "where catalog_name = current_database()"
+            ).fetchall()
+        }
         assert "raw" not in schemas
     finally:
         con.close()
@@ -99,7 +135,9 @@ def test_worked_cases_publish_expected_trajectories(tmp_path: Path) -> None:
     assert f["rows_read"] == f["rows_loaded"] + f["rows_quarantined"] + f["rows_duplicate"]
 
 
-@pytest.mark.skipif(not SHARED_CASES.is_dir(), reason="../shared/spec/cases not present (users' clones have none)")
+@pytest.mark.skipif(
+    not SHARED_CASES.is_dir(), reason="../shared/spec/cases not present (users' clones have none)"
+)
 def test_shared_worked_cases_still_match(tmp_path: Path) -> None:
     """The project's fixture copy may lag the shared spec: run the originals too when present."""
     warehouse, _ = _run_cases(SHARED_CASES, tmp_path)

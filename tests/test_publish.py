@@ -33,7 +33,9 @@ def test_publish_copies_only_the_named_marts_and_metadata(tmp_path: Path) -> Non
         "select table_schema || '.' || table_name from information_schema.tables order by 1"
     ).fetchall()
     assert [t[0] for t in tables] == ["marts.fct_a", "marts.fct_b", "meta.publication"]
-    assert con.execute("select peildatum, run_id from meta.publication").fetchall() == [(PEILDATUM, "r1")]
+    assert con.execute("select peildatum, run_id from meta.publication").fetchall() == [
+        (PEILDATUM, "r1")
+    ]
     con.close()
     assert [p.name for p in wh.parent.iterdir()] == ["wh.duckdb"]  # no temporary file left
 

@@ -4,7 +4,6 @@ Reports rows read / loaded / quarantined / duplicate per file and per rule as me
 blocking check per entity: every delivered row is accounted for, and no file is mostly broken.
 """
 
-
 from collections.abc import Iterator
 from typing import Any
 
@@ -53,7 +52,9 @@ _SPECS = [
     ),
 ]
 SPECS = [
-    s.replace_attributes(group_name="landing", owners=[OWNER], kinds={"python", "duckdb"}, tags={"layer": "landing"})
+    s.replace_attributes(
+        group_name="landing", owners=[OWNER], kinds={"python", "duckdb"}, tags={"layer": "landing"}
+    )
     for s in _SPECS
 ]
 
@@ -62,7 +63,9 @@ def _markdown_table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     if not rows:
         return "_no files_"
     head = "| " + " | ".join(columns) + " |\n|" + "---|" * len(columns) + "\n"
-    return head + "\n".join("| " + " | ".join(str(r.get(c, "")) for c in columns) + " |" for r in rows)
+    return head + "\n".join(
+        "| " + " | ".join(str(r.get(c, "")) for c in columns) + " |" for r in rows
+    )
 
 
 @multi_asset(
@@ -148,7 +151,8 @@ def landing_ingest(context: AssetExecutionContext) -> Iterator[Any]:
         over = [
             f["path"]
             for f in entity_files
-            if f["rows_read"] and f["rows_quarantined"] / f["rows_read"] > settings.quarantine_threshold
+            if f["rows_read"]
+            and f["rows_quarantined"] / f["rows_read"] > settings.quarantine_threshold
         ]
         yield AssetCheckResult(
             asset_key=asset_key,
@@ -158,9 +162,7 @@ def landing_ingest(context: AssetExecutionContext) -> Iterator[Any]:
             description=(
                 "All rows accounted for."
                 if not unbalanced and not over
-                else (
-                    f"Rows unaccounted for in {unbalanced}. " if unbalanced else ""
-                )
+                else (f"Rows unaccounted for in {unbalanced}. " if unbalanced else "")
                 + (
                     f"Quarantine above {settings.quarantine_threshold:.0%} of the file in {over}: "
                     "fix the delivery (see raw.quarantine) or raise JEUGDHULP_QUARANTINE_THRESHOLD."

@@ -1,6 +1,5 @@
 """The published warehouse as a Dagster asset: runs only after every blocking check passed."""
 
-
 from collections.abc import Sequence
 
 from dagster import (
