@@ -1,0 +1,59 @@
+-- DEFINITIONS §5/§6: net declared amount, hours and care days per year (of the declaration's
+-- begindatum: a credit filed later nets into the year of the period it corrects), gemeente and
+-- aanbieder of the declaration line, client, and the product attributes of the allocation the
+-- line was declared on. Lines on an allocation that is not an effective jeugdhulp allocation
+-- (withdrawn, or transport/justice) count in no indicator.
+with lines as (
+    select * from {{ ref('int_declarations__netted') }}
+),
+
+allocations as (
+    select * from {{ ref('int_indicators__allocations') }}
+),
+
+regions as (
+    select * from {{ ref('regions') }}
+),
+
+attributed as (
+    select
+        lines.period_year,
+        coalesce(regions.regio, 'onbekend') as regio,
+        lines.gemeentecode,
+        lines.aanbieder_agb,
+        lines.client_key,
+        allocations.segment,
+        allocations.product,
+        allocations.hulpvorm,
+        allocations.is_residential,
+        allocations.is_ambulant_alternatief,
+        allocations.is_ambulant_segment,
+        lines.net_amount_cents,
+        lines.net_hours,
+        lines.net_care_days
+    from lines
+    inner join allocations
+        on lines.allocation_key = allocations.allocation_key
+    left join regions
+        on lines.gemeentecode = regions.gemeentecode
+)
+
+select
+    period_year,
+    regio,
+    gemeentecode,
+    aanbieder_agb,
+    client_key,
+    segment,
+    product,
+    hulpvorm,
+    is_residential,
+    is_ambulant_alternatief,
+    is_ambulant_segment,
+    cast(sum(net_amount_cents) as bigint) as net_amount_cents,
+    sum(net_hours) as net_hours,
+    sum(net_care_days) as net_care_days
+from attributed
+group by
+    period_year, regio, gemeentecode, aanbieder_agb, client_key, segment, product, hulpvorm,
+    is_residential, is_ambulant_alternatief, is_ambulant_segment

@@ -1,0 +1,21 @@
+-- DEFINITIONS §5/§6 avg_hours_per_client: net declared hours (volume × the unit's hours factor;
+-- etmalen are never hours) in the year / distinct clients with positive net hours in the cell.
+-- Per regio, gemeente, aanbieder and regional segment (Noord-Limburg: 4 Ambulant).
+-- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
+-- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
+{{ config(materialized='ephemeral') }}
+
+with facts as (
+    select * from {{ ref('int_indicators__declaration_amounts') }}
+)
+
+{%- set clients = 'count(distinct case when net_hours > 0 then client_key end)' %}
+
+{{ indicator_rollup(
+    'facts', 'avg_hours_per_client', 'hours_per_client',
+    numerator='sum(net_hours)',
+    denominator=clients,
+    value='ratio',
+    n_clients=clients,
+    levels=('regio', 'gemeente', 'aanbieder', 'segment')
+) }}

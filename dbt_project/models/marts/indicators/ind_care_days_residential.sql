@@ -1,0 +1,16 @@
+-- DEFINITIONS §5/§6 care_days_residential: net declared etmalen of verblijf (not wonen) products,
+-- in the year of the declaration's begindatum, per gemeente and aanbieder of the line.
+-- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
+-- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
+{{ config(materialized='ephemeral') }}
+
+with facts as (
+    select * from {{ ref('int_indicators__declaration_amounts') }}
+    where is_residential
+)
+
+{{ indicator_rollup(
+    'facts', 'care_days_residential', 'care_days',
+    numerator='sum(net_care_days)',
+    n_clients='count(distinct case when net_care_days > 0 then client_key end)'
+) }}

@@ -1,0 +1,18 @@
+-- DEFINITIONS §5/§6 escalation_during_trajectory: of distinct clients with a trajectory active in
+-- the year, the % with an escalation (a step heavier than every earlier step of the trajectory)
+-- starting in the year. Per regio and gemeente of the trajectory.
+-- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
+-- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
+{{ config(materialized='ephemeral') }}
+
+with facts as (
+    select * from {{ ref('int_indicators__trajectory_years') }}
+)
+
+{{ indicator_rollup(
+    'facts', 'escalation_during_trajectory', 'percent',
+    numerator='count(distinct case when n_escalations > 0 then client_key end)',
+    denominator='count(distinct client_key)',
+    value='percent',
+    levels=('regio', 'gemeente')
+) }}

@@ -1,0 +1,15 @@
+-- DEFINITIONS §6 harmful_waiting_list (Kapstok "schadelijke wachtlijst"): the waiting_list count
+-- restricted to allocations in the region's ambulant segment (Noord-Limburg: 4 Ambulant).
+-- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
+-- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
+{{ config(materialized='ephemeral') }}
+
+with facts as (
+    select * from {{ ref('int_indicators__waiting_list_monthly') }}
+    where is_year_value
+        and is_ambulant_segment
+)
+
+{%- set waiting = 'count(distinct case when is_waiting then client_key end)' %}
+
+{{ indicator_rollup('facts', 'harmful_waiting_list', 'clients', numerator=waiting, n_clients=waiting) }}

@@ -1,0 +1,18 @@
+-- DEFINITIONS §6 residential_no_transfer: of clients in verblijf in the year, the % whose
+-- verblijf in the year (all their active verblijf allocations in the regio) stayed with one
+-- aanbieder and one product. The client's answer is the same in every cell they count in.
+-- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
+-- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
+{{ config(materialized='ephemeral') }}
+
+with facts as (
+    select * from {{ ref('int_indicators__client_years') }}
+    where has_residential
+)
+
+{{ indicator_rollup(
+    'facts', 'residential_no_transfer', 'percent',
+    numerator='count(distinct case when client_residential_single_placement then client_key end)',
+    denominator='count(distinct client_key)',
+    value='percent'
+) }}

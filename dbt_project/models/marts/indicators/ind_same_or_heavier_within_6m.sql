@@ -1,0 +1,21 @@
+-- DEFINITIONS §6 same_or_heavier_within_6m: of distinct clients with a trajectory that ended in the
+-- year, the % whose trajectory has a later step of the same or a heavier rank than every earlier
+-- step. A new allocation within six months after an end belongs to the same trajectory (§4), so
+-- "during or within 6 months after" is the trajectory itself; it is final once the trajectory is
+-- closed.
+-- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
+-- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
+{{ config(materialized='ephemeral') }}
+
+with facts as (
+    select * from {{ ref('int_indicators__trajectory_ends') }}
+)
+
+{{ indicator_rollup(
+    'facts', 'same_or_heavier_within_6m', 'percent',
+    numerator='count(distinct case when has_same_or_heavier then client_key end)',
+    denominator='count(distinct client_key)',
+    value='percent',
+    provisional='is_provisional',
+    levels=('regio', 'gemeente')
+) }}

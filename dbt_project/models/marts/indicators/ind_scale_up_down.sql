@@ -1,0 +1,28 @@
+-- DEFINITIONS §6 scale_up_down: transitions between consecutive steps of a client trajectory to a
+-- higher rank (opschalen) or a lower rank (afschalen), in the year of the later step:
+--   scale_up_count / scale_down_count  number of transitions
+--   scale_up_pct / scale_down_pct      % of trajectories active in the year with at least one
+-- Per regio and gemeente of the trajectory (gemeente of its first allocation).
+-- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
+-- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
+{{ config(materialized='ephemeral') }}
+
+with facts as (
+    select * from {{ ref('int_indicators__trajectory_years') }}
+)
+
+{%- set levels = ('regio', 'gemeente') %}
+
+{{ indicator_rollup('facts', 'scale_up_count', 'transitions', numerator='sum(n_scale_up)',
+    n_clients='count(distinct case when n_scale_up > 0 then client_key end)', levels=levels) }}
+union all
+{{ indicator_rollup('facts', 'scale_down_count', 'transitions', numerator='sum(n_scale_down)',
+    n_clients='count(distinct case when n_scale_down > 0 then client_key end)', levels=levels) }}
+union all
+{{ indicator_rollup('facts', 'scale_up_pct', 'percent',
+    numerator='count(distinct case when n_scale_up > 0 then trajectory_id end)',
+    denominator='count(distinct trajectory_id)', value='percent', levels=levels) }}
+union all
+{{ indicator_rollup('facts', 'scale_down_pct', 'percent',
+    numerator='count(distinct case when n_scale_down > 0 then trajectory_id end)',
+    denominator='count(distinct trajectory_id)', value='percent', levels=levels) }}

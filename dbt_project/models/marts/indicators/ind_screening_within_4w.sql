@@ -1,0 +1,25 @@
+-- DEFINITIONS §6 screening_within_4w: of screening allocations issued in the year (year of
+-- toewijzingsdatum), the % whose start of care is at most 28 days (the screening norm) after the
+-- toewijzingsdatum. Allocations whose outcome is still open at the peildatum (not started, norm
+-- not passed) are left out and make the cell provisional.
+-- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
+-- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
+{{ config(materialized='ephemeral') }}
+
+with facts as (
+    select
+        *,
+        issue_year as period_year
+    from {{ ref('int_indicators__allocation_starts') }}
+    where hulpvorm = 'screening'
+        and norm_outcome is not null
+)
+
+{{ indicator_rollup(
+    'facts', 'screening_within_4w', 'percent',
+    numerator="sum(case when norm_outcome = 'within' then 1 else 0 end)",
+    denominator="sum(case when norm_outcome in ('within', 'late') then 1 else 0 end)",
+    value='percent',
+    n_clients="count(distinct case when norm_outcome in ('within', 'late') then client_key end)",
+    provisional="norm_outcome = 'pending'"
+) }}

@@ -1,0 +1,17 @@
+-- DEFINITIONS §6 share_duurzaam: of distinct clients with an active allocation in the region's
+-- ambulant segment in the year, the % with an active duurzaam product in the year (in the regio).
+-- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
+-- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
+{{ config(materialized='ephemeral') }}
+
+with facts as (
+    select * from {{ ref('int_indicators__client_years') }}
+    where has_ambulant
+)
+
+{{ indicator_rollup(
+    'facts', 'share_duurzaam', 'percent',
+    numerator='count(distinct case when client_has_duurzaam then client_key end)',
+    denominator='count(distinct client_key)',
+    value='percent'
+) }}

@@ -1,0 +1,17 @@
+-- DEFINITIONS §6 share_light_medium: of distinct clients with an active GGZ allocation in the year,
+-- the % whose active GGZ allocations in the year (in the regio) are all licht or midden.
+-- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
+-- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
+{{ config(materialized='ephemeral') }}
+
+with facts as (
+    select * from {{ ref('int_indicators__client_years') }}
+    where has_ggz
+)
+
+{{ indicator_rollup(
+    'facts', 'share_light_medium', 'percent',
+    numerator='count(distinct case when client_ggz_light_medium_only then client_key end)',
+    denominator='count(distinct client_key)',
+    value='percent'
+) }}

@@ -1,0 +1,21 @@
+-- DEFINITIONS §6 waiting_list: distinct clients with an allocation issued but not started beyond
+-- its start norm, at the year's value month end (December 31; in the peildatum's year the last
+-- month end on or before the peildatum). Cells exist wherever an allocation awaited its start,
+-- so an empty waiting list shows as 0. The segment column holds the regional segment.
+-- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
+-- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
+{{ config(materialized='ephemeral') }}
+
+with facts as (
+    select * from {{ ref('int_indicators__waiting_list_monthly') }}
+    where is_year_value
+)
+
+{%- set waiting = 'count(distinct case when is_waiting then client_key end)' %}
+
+{{ indicator_rollup(
+    'facts', 'waiting_list', 'clients',
+    numerator=waiting,
+    n_clients=waiting,
+    levels=('regio', 'gemeente', 'aanbieder', 'segment')
+) }}
