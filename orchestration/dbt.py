@@ -17,26 +17,29 @@ OWNER = "team:jeugdhulp-data"
 
 
 def layer_of(props: Mapping[str, Any]) -> str:
-    """The layer a dbt node belongs to: its models/ sub-folder, `reference` for seeds,
+    """The layer (Dagster group) of a dbt node: its schema, `reference` for seeds,
     `landing` for the raw sources the ingestion asset writes."""
     if props["resource_type"] == "source":
         return "landing"
     if props["resource_type"] == "seed":
         return "reference"
-    fqn = props.get("fqn", [])
-    for layer in LAYERS:
-        if layer in fqn:
-            return layer
-    return "other"
+    schema = props.get("schema") or ""
+    if schema in LAYERS:
+        return schema
+    # Unpublished working tables (e.g. indicator_cells: unsuppressed indicator cells) belong
+    # with the intermediate layer.
+    return "intermediate"
 
 
 class JeugdhulpDbtTranslator(DagsterDbtTranslator):
-    """Asset key = [schema-like layer, name] (e.g. marts/fct_trajectories, raw/allocations)."""
+    """Asset key = [schema, name] (e.g. marts/fct_trajectories, raw/allocations): the key says
+    where the table lives in the working database; only `marts/*` is published."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         if dbt_resource_props["resource_type"] == "source":
             return AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
-        return AssetKey([layer_of(dbt_resource_props), dbt_resource_props["name"]])
+        schema = dbt_resource_props.get("schema") or layer_of(dbt_resource_props)
+        return AssetKey([schema, dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return layer_of(dbt_resource_props)

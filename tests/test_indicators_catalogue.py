@@ -164,11 +164,12 @@ def test_every_section_6_indicator_has_a_family_model_in_the_fct_union():
         assert (MARTS / f"ind_{code}.sql").is_file(), code
 
 
-def test_family_models_are_ephemeral_so_no_unsuppressed_cell_is_published():
-    """§7: every table of the marts layer is published; only fct_indicator_values is suppressed."""
+def test_family_models_live_outside_marts_so_no_unsuppressed_cell_is_published():
+    """§7: every table of the marts schema is published; only fct_indicator_values is
+    suppressed, so the family tables are built in the unpublished schema indicator_cells."""
     for path in sorted(MARTS.glob("ind_*.sql")):
         sql = path.read_text(encoding="utf-8")
-        assert "{{ config(materialized='ephemeral') }}" in sql, path.name
+        assert "{{ config(materialized='table', schema='indicator_cells') }}" in sql, path.name
 
 
 def test_every_section_6_indicator_has_a_dbt_unit_test_on_its_family_model():

@@ -3,7 +3,7 @@
 -- Per regio, gemeente, aanbieder and regional segment (Noord-Limburg: 4 Ambulant).
 -- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
 -- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
-{{ config(materialized='ephemeral') }}
+{{ config(materialized='table', schema='indicator_cells') }}
 
 with facts as (
     select * from {{ ref('int_indicators__declaration_amounts') }}

@@ -2,7 +2,7 @@
 -- segment in the year (segment '' = all jeugdhulp; a client counts once in every segment).
 -- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
 -- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
-{{ config(materialized='ephemeral') }}
+{{ config(materialized='table', schema='indicator_cells') }}
 
 with facts as (
     select * from {{ ref('int_indicators__client_years') }}

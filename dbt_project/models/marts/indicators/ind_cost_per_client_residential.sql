@@ -3,7 +3,7 @@
 -- amount; a debit fully credited, also by a credit filed in a later year, leaves no client).
 -- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
 -- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
-{{ config(materialized='ephemeral') }}
+{{ config(materialized='table', schema='indicator_cells') }}
 
 with facts as (
     select * from {{ ref('int_indicators__declaration_amounts') }}

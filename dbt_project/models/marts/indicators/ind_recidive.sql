@@ -7,7 +7,7 @@
 -- six months without it (the Ambulant target of Twente).
 -- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
 -- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
-{{ config(materialized='ephemeral') }}
+{{ config(materialized='table', schema='indicator_cells') }}
 
 with regions as (
     select * from {{ ref('regions') }}

@@ -4,7 +4,7 @@
 -- is `ended` or its 24 months are not over without a return.
 -- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
 -- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
-{{ config(materialized='ephemeral') }}
+{{ config(materialized='table', schema='indicator_cells') }}
 
 with facts as (
     select

@@ -5,7 +5,7 @@
 -- Per regio and gemeente of the trajectory (gemeente of its first allocation).
 -- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
 -- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
-{{ config(materialized='ephemeral') }}
+{{ config(materialized='table', schema='indicator_cells') }}
 
 with facts as (
     select * from {{ ref('int_indicators__trajectory_years') }}

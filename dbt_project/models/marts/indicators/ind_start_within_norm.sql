@@ -4,7 +4,7 @@
 -- outcomes (not started, norm not passed at the peildatum) are left out and make it provisional.
 -- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
 -- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
-{{ config(materialized='ephemeral') }}
+{{ config(materialized='table', schema='indicator_cells') }}
 
 with facts as (
     select

@@ -4,7 +4,7 @@
 -- so an empty waiting list shows as 0. The segment column holds the regional segment.
 -- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
 -- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
-{{ config(materialized='ephemeral') }}
+{{ config(materialized='table', schema='indicator_cells') }}
 
 with facts as (
     select * from {{ ref('int_indicators__waiting_list_monthly') }}
