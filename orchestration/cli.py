@@ -217,6 +217,46 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_BLOCKED
 
 
+# --------------------------------------------------------------------------- export / report
+def _warehouse_arg(args: argparse.Namespace) -> Path:
+    return Path(args.warehouse).resolve() if args.warehouse else load_settings().warehouse
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from orchestration.export import ExportError, export_warehouse
+
+    warehouse = _warehouse_arg(args)
+    out = (
+        Path(args.out)
+        if args.out
+        else load_settings().with_overrides(warehouse=warehouse).export_dir
+    )
+    try:
+        files = export_warehouse(warehouse, out)
+    except ExportError as exc:
+        _say(f"error: {exc}")
+        return EXIT_USAGE
+    for table, path in sorted(files.items()):
+        print(f"{table}\t{path}")
+    _say(f"Exported {len(files)} tables to {out}")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from orchestration.report import ReportError, build_report
+
+    settings = load_settings()
+    warehouse = _warehouse_arg(args)
+    out = Path(args.out) if args.out else settings.with_overrides(warehouse=warehouse).report_path
+    try:
+        path = build_report(warehouse, out, suppression_threshold=settings.suppression_threshold)
+    except ReportError as exc:
+        _say(f"error: {exc}")
+        return EXIT_USAGE
+    _say(f"Indicator report written to {path} (open it in a browser)")
+    return EXIT_OK
+
+
 # --------------------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jeugdhulp", description=__doc__.split("\n\n")[0])
@@ -246,6 +286,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="Dagster log level on the console (default INFO)",
     )
     run.set_defaults(func=cmd_run)
+
+    exp = sub.add_parser("export", help="write every published mart as <table>.parquet")
+    exp.add_argument("--warehouse", help="published DuckDB file (env JEUGDHULP_WAREHOUSE)")
+    exp.add_argument("--out", help="folder (default: <warehouse>_parquet beside the warehouse)")
+    exp.set_defaults(func=cmd_export)
+
+    rep = sub.add_parser("report", help="write the static HTML indicator report")
+    rep.add_argument("--warehouse", help="published DuckDB file (env JEUGDHULP_WAREHOUSE)")
+    rep.add_argument("--out", help="HTML file (default: <warehouse>_report.html)")
+    rep.set_defaults(func=cmd_report)
     return parser
 
 

@@ -70,7 +70,13 @@ class Settings:
 
     @property
     def export_dir(self) -> Path:
+        """Parquet export of the published marts, kept beside the warehouse."""
         return self.warehouse.parent / f"{self.warehouse.stem}_parquet"
+
+    @property
+    def report_path(self) -> Path:
+        """The indicator report (HTML), kept beside the warehouse."""
+        return self.warehouse.parent / f"{self.warehouse.stem}_report.html"
 
     def with_overrides(self, **kwargs: object) -> Settings:
         clean = {k: v for k, v in kwargs.items() if v is not None}

@@ -32,6 +32,10 @@ def test_graph_runs_landing_to_published(defs) -> None:
         "marts/fct_allocations",
         "marts/fct_declarations_monthly",
         "published/warehouse",
+        "published/parquet_export",
+        "published/indicator_report",
+        "marts/fct_indicator_values",
+        "marts/dim_indicators",
     ):
         assert expected in keys
 
@@ -52,6 +56,8 @@ def test_publish_depends_on_every_mart(defs) -> None:
     parents = graph.get(AssetKey(["published", "warehouse"])).parent_keys
     marts = {k for k in graph.get_all_asset_keys() if k.path[0] == "marts"}
     assert marts and marts <= set(parents)
+    # unsuppressed indicator cells are never published (DEFINITIONS §7)
+    assert not [k for k in parents if k.path[0] == "indicator_cells"]
 
 
 def test_guards_are_blocking_checks_on_the_marts(defs) -> None:
@@ -80,6 +86,11 @@ def test_nightly_schedule_runs_the_whole_pipeline_at_two_amsterdam_time(defs) ->
     assert schedule.execution_timezone == "Europe/Amsterdam"
     assert schedule.default_status == DefaultScheduleStatus.RUNNING
     assert schedule.job_name == "jeugdhulp_pipeline"
+
+
+def test_landing_sensor_starts_the_pipeline(defs) -> None:
+    sensor = defs.resolve_sensor_def("landing_sensor")
+    assert sensor.job_name == "jeugdhulp_pipeline"
 
 
 def test_pipeline_job_runs_in_one_process(defs) -> None:

@@ -128,6 +128,22 @@ def test_worked_cases_publish_expected_trajectories(tmp_path: Path) -> None:
     finally:
         con.close()
 
+    # the pipeline keeps a Parquet export and the indicator report beside the warehouse
+    export_dir = warehouse.parent / "jeugdhulp_parquet"
+    assert (export_dir / "fct_trajectories.parquet").is_file()
+    assert (warehouse.parent / "jeugdhulp_report.html").is_file()
+    # … and the analyst commands write them anywhere
+    out = tmp_path / "export"
+    result = run_cli(["export", "--warehouse", str(warehouse), "--out", str(out)])
+    assert result.returncode == 0, result.stderr
+    assert duckdb.sql(f"select count(*) from '{out / 'fct_trajectories.parquet'}'").fetchall() == [
+        (len(_expected(CASES)),)
+    ]
+    html = tmp_path / "report.html"
+    result = run_cli(["report", "--warehouse", str(warehouse), "--out", str(html)])
+    assert result.returncode == 0, result.stderr
+    assert "<html" in html.read_text(encoding="utf-8")[:500].lower()
+
     data = json.loads(report.read_text())
     assert data["published"] is True and data["failed_checks"] == []
     [f] = data["files"]

@@ -57,3 +57,62 @@ def build_publish_asset(marts: Sequence[AssetKey]) -> AssetsDefinition:
         )
 
     return published_warehouse
+
+
+PARQUET_EXPORT = AssetKey(["published", "parquet_export"])
+INDICATOR_REPORT = AssetKey(["published", "indicator_report"])
+
+
+@asset(
+    key=PARQUET_EXPORT,
+    deps=[PUBLISHED_WAREHOUSE],
+    group_name="published",
+    owners=["team:jeugdhulp-data"],
+    kinds={"parquet"},
+    tags={"layer": "published"},
+    description=(
+        "One Parquet file per published mart (`<table>.parquet`, stable names) in the folder "
+        "beside the warehouse (`<warehouse>_parquet/`), for analysts without DuckDB."
+    ),
+)
+def parquet_export(context: AssetExecutionContext) -> MaterializeResult:
+    from orchestration.export import export_warehouse
+
+    settings = load_settings()
+    files = export_warehouse(settings.warehouse, settings.export_dir)
+    context.log.info(f"Exported {len(files)} tables to {settings.export_dir}")
+    return MaterializeResult(
+        metadata={
+            "path": MetadataValue.path(str(settings.export_dir)),
+            "files": MetadataValue.json(sorted(p.name for p in files.values())),
+        }
+    )
+
+
+@asset(
+    key=INDICATOR_REPORT,
+    deps=[PUBLISHED_WAREHOUSE],
+    group_name="published",
+    owners=["team:jeugdhulp-data"],
+    kinds={"html"},
+    tags={"layer": "published"},
+    description=(
+        "Static HTML report: per region and indicator the yearly values against baseline and "
+        "streefwaarde (DEFINITIONS §6), provisional values marked, small cells suppressed (§7). "
+        "Written beside the warehouse as `<warehouse>_report.html`."
+    ),
+)
+def indicator_report(context: AssetExecutionContext) -> MaterializeResult:
+    from orchestration.report import build_report
+
+    settings = load_settings()
+    out = settings.report_path
+    build_report(settings.warehouse, out, suppression_threshold=settings.suppression_threshold)
+    context.log.info(f"Indicator report written to {out}")
+    return MaterializeResult(
+        metadata={
+            "path": MetadataValue.path(str(out)),
+            "open": MetadataValue.url(out.resolve().as_uri()),
+            "size_kb": round(out.stat().st_size / 1024, 1),
+        }
+    )
