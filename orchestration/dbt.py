@@ -101,6 +101,8 @@ def with_table_metadata(
                 if schema == "marts":
                     preview = con.execute(f'select * from "{schema}"."{table}" limit 5').df()
                     meta["preview"] = MetadataValue.md(preview.to_markdown(index=False))
+                if key == INDICATOR_VALUES:
+                    meta["latest_vs_target"] = MetadataValue.md(latest_indicator_table(con))
                 extra[key.to_user_string()] = meta
         finally:
             con.close()
@@ -113,6 +115,37 @@ def with_table_metadata(
         if key is not None and key.to_user_string() in extra:
             event = event.with_metadata({**event.metadata, **extra[key.to_user_string()]})
         yield event
+
+
+INDICATOR_VALUES = AssetKey(["marts", "fct_indicator_values"])
+
+
+def latest_indicator_table(con: duckdb.DuckDBPyConnection) -> str:
+    """Markdown: per region and indicator, the latest year's region-wide value against its
+    target (suppressed and provisional values marked), for the asset page in the UI."""
+    frame = con.execute(
+        """
+        with regional as (
+            select * from marts.fct_indicator_values
+            where gemeentecode = '' and segment = '' and aanbieder_agb = ''
+        ),
+        latest as (
+            select *, row_number() over (
+                partition by regio, indicator_code order by period_year desc) as rn
+            from regional
+        )
+        select regio, indicator_code as indicator, period_year as jaar,
+            case when suppressed then 'onderdrukt' else cast(round(value, 2) as varchar) end
+                as waarde,
+            unit as eenheid, coalesce(cast(round(target_value, 2) as varchar), '') as streefwaarde,
+            case when meets_target then 'ja' when not meets_target then 'nee' else '' end
+                as gehaald,
+            case when is_final then '' else 'voorlopig' end as status
+        from latest where rn = 1
+        order by regio, indicator_code
+        """
+    ).df()
+    return frame.to_markdown(index=False) if len(frame) else "_no indicator values_"
 
 
 def _event_key(event: Any, key_for_output: Callable[[str], AssetKey]) -> AssetKey | None:
