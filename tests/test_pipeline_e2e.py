@@ -169,3 +169,43 @@ def test_run_without_key_on_real_data_refuses_naming_the_variable(tmp_path: Path
     assert result.returncode == 2
     assert "JEUGDHULP_HMAC_KEY" in result.stderr
     assert not (tmp_path / "w.duckdb").exists()
+
+
+QUERIES = Path(__file__).resolve().parent.parent / "docs" / "queries"
+
+
+def test_documented_example_queries_run_on_a_published_warehouse(tmp_path: Path) -> None:
+    """Every analyst query in docs/queries runs; the per-indicator ones for every indicator."""
+    warehouse, _ = _run_cases(CASES, tmp_path)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        codes = [
+            r[0] for r in con.execute("select indicator_code from marts.dim_indicators").fetchall()
+        ]
+        assert len(codes) >= 32
+        years = [
+            r[0]
+            for r in con.execute(
+                "select distinct period_year from marts.fct_indicator_values"
+            ).fetchall()
+        ] or [2023]
+        files = sorted(QUERIES.glob("*.sql"))
+        assert len(files) >= 7
+        for path in files:
+            sql = path.read_text(encoding="utf-8")
+            if "$indicator_code" in sql:
+                for code in codes:
+                    params = {"indicator_code": code}
+                    if "$period_year" in sql:
+                        params["period_year"] = max(years)
+                    con.execute(sql, params).fetchall()
+            else:
+                con.execute(sql).fetchall()
+        recidive = con.execute(
+            (QUERIES / "indicator_trend.sql").read_text(), {"indicator_code": "recidive"}
+        ).fetchall()
+        assert recidive, "the worked cases have re-entries, so recidive has rows"
+        reentries = con.execute((QUERIES / "reentries_per_year.sql").read_text()).fetchall()
+        assert [(int(y), n) for y, n, *_ in reentries] == [(2020, 1), (2021, 2), (2023, 1)]
+    finally:
+        con.close()
