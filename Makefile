@@ -14,7 +14,7 @@ LANDING ?= $(or $(JEUGDHULP_LANDING_DIR),data/landing)
 WAREHOUSE ?= $(or $(JEUGDHULP_WAREHOUSE),data/warehouse/jeugdhulp.duckdb)
 DEMO_CLIENTS ?= 3000
 
-.PHONY: install run ui test lint format validate manifest demo-data clean
+.PHONY: install run ui test lint format validate manifest demo-data docs report export clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,18 @@ run: manifest demo-data
 ## Dagster UI on http://127.0.0.1:3000
 ui: manifest
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+## dbt docs (lineage and column descriptions) on http://127.0.0.1:8080, from the working database
+WORKING_DB ?= $(or $(JEUGDHULP_WORKING_DB),$(dir $(WAREHOUSE)).$(basename $(notdir $(WAREHOUSE))).working.duckdb)
+docs: manifest
+	cd dbt_project && JEUGDHULP_WORKING_DB=$(abspath $(WORKING_DB)) ../$(BIN)/dbt docs generate --profiles-dir . --quiet
+	cd dbt_project && ../$(BIN)/dbt docs serve --profiles-dir . --host 127.0.0.1 --port 8080 --no-browser
+
+report: $(STAMP)
+	$(BIN)/jeugdhulp report --warehouse $(WAREHOUSE)
+
+export: $(STAMP)
+	$(BIN)/jeugdhulp export --warehouse $(WAREHOUSE)
 
 validate: manifest
 	$(BIN)/dagster definitions validate -w workspace.yaml
