@@ -14,7 +14,7 @@ LANDING ?= $(or $(JEUGDHULP_LANDING_DIR),data/landing)
 WAREHOUSE ?= $(or $(JEUGDHULP_WAREHOUSE),data/warehouse/jeugdhulp.duckdb)
 DEMO_CLIENTS ?= 3000
 
-.PHONY: install run ui test lint format validate manifest demo-data docs report export clean
+.PHONY: install run ui test test-spark lint format validate manifest demo-data docs report export clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -67,6 +67,15 @@ format: $(STAMP)
 
 test: manifest lint
 	$(BIN)/python -m pytest
+
+## The dbt models on local Apache Spark, compared mart by mart with DuckDB (needs Java 17).
+SPARK_STAMP := $(VENV)/.installed-spark
+$(SPARK_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
+	touch $(SPARK_STAMP)
+
+test-spark: manifest $(SPARK_STAMP)
+	SPARK_LOCAL_IP=127.0.0.1 $(BIN)/python -m pytest -m spark tests/test_spark_equality.py
 
 clean:
 	rm -rf dbt_project/target dbt_project/logs data .pytest_cache

@@ -7,9 +7,10 @@
 
 {#- The first day on which an allocation starting would begin a new trajectory, given the last
     covered day: (covered_until + 1 day) + gap calendar months, clamped to the month's end
-    (2022-08-31 + 6 months = 2023-02-28), as SQL interval arithmetic does. -#}
+    (2022-08-31 + 6 months = 2023-02-28), as SQL interval arithmetic does. The date arithmetic is
+    in macros/portability.sql (DuckDB and Spark differ). -#}
 {% macro gap_threshold(covered_until_expr) -%}
-    cast({{ dbt.dateadd('month', var('trajectory_gap_months'), dbt.dateadd('day', 1, covered_until_expr)) }} as date)
+    {{ date_add_months(date_add_days(covered_until_expr, 1), var('trajectory_gap_months')) }}
 {%- endmacro %}
 
 {% macro peildatum() -%}
@@ -22,7 +23,9 @@
     `is_trajectory_start`, and `allocation_order` (position in the §4 ordering). -#}
 {% macro chain_allocations(relation, partition_by) -%}
     {%- set part = partition_by | join(', ') -%}
-    {%- set ordering = 'ingangsdatum, einddatum is null, einddatum, toewijzingnummer, gemeentecode' -%}
+    {#- open-ended (einddatum empty) after dated ones on the same start day; an integer key, not a
+        boolean or NULLS LAST, so every engine sorts alike -#}
+    {%- set ordering = 'ingangsdatum, ' ~ nulls_last_key('einddatum') ~ ', einddatum, toewijzingnummer, gemeentecode' -%}
     with ordered as (
         select
             *,
@@ -56,7 +59,7 @@
         cast(sum(case when is_trajectory_start then 1 else 0 end) over (
             partition by {{ part }} order by allocation_order
             rows between unbounded preceding and current row
-        ) as integer) as trajectory_seq
+        ) as {{ dbt.type_int() }}) as trajectory_seq
     from flagged
 {%- endmacro %}
 
@@ -81,7 +84,7 @@
             min(ingangsdatum) as start_date,
             case when max(case when einddatum is null then 1 else 0 end) = 1 then null
                 else max(einddatum) end as end_date,
-            cast(count(*) as integer) as n_allocations,
+            cast(count(*) as {{ dbt.type_int() }}) as n_allocations,
             max(case when is_trajectory_start then gemeentecode end) as gemeentecode
         from {{ chained_relation }}
         group by {{ part }}, trajectory_seq
@@ -112,13 +115,13 @@
         {{ trajectory_status('end_date') }} as status,
         case
             when {{ trajectory_status('end_date') }} = 'ongoing' then null
-            else cast({{ dbt.datediff('start_date', 'end_date', 'day') }} + 1 as integer)
+            else cast({{ days_between('start_date', 'end_date') }} + 1 as {{ dbt.type_int() }})
         end as duration_days,
         n_allocations,
         trajectory_seq > 1 as is_reentry,
         case
             when trajectory_seq > 1
-                then cast({{ dbt.datediff('previous_end_date', 'start_date', 'day') }} - 1 as integer)
+                then cast({{ days_between('previous_end_date', 'start_date') }} - 1 as {{ dbt.type_int() }})
         end as gap_days,
         previous_trajectory_id
     from with_previous

@@ -13,7 +13,7 @@ ranked as (
         *,
         row_number() over (
             partition by gemeentecode, toewijzingnummer
-            order by dagtekening desc nulls last, source_file_seq desc, source_row desc
+            order by {{ nulls_last_key('dagtekening') }}, dagtekening desc, source_file_seq desc, source_row desc
         ) as version_rank,
         count(*) over (partition by gemeentecode, toewijzingnummer) as n_versions
     from versions
@@ -90,7 +90,7 @@ joined as (
         latest.verwijzer_type,
         latest.reden_beeindiging,
         latest.age_band,
-        cast(latest.n_versions as integer) as n_versions
+        cast(latest.n_versions as {{ dbt.type_int() }}) as n_versions
     from latest
     left join catalogue as exact
         on latest.productcode = exact.productcode

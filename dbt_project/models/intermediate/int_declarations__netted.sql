@@ -30,7 +30,7 @@ signed as (
         lines.begindatum,
         lines.einddatum,
         cast({{ dbt.date_trunc('month', 'lines.begindatum') }} as date) as period_month,
-        cast(extract(year from lines.begindatum) as integer) as period_year,
+        cast(extract(year from lines.begindatum) as {{ dbt.type_int() }}) as period_year,
         -- measures (§2: the sign comes from debet_credit)
         lines.debet_credit,
         lines.eenheid,

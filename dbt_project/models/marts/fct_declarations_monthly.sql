@@ -17,11 +17,11 @@ select
     period_year,
     period_month,
     -- measures
-    cast(sum(net_amount_cents) as bigint) as net_amount_cents,
+    cast(sum(net_amount_cents) as {{ dbt.type_bigint() }}) as net_amount_cents,
     sum(net_volume) as net_volume,
     sum(net_hours) as net_hours,
     sum(net_care_days) as net_care_days,
-    cast(count(*) as integer) as n_lines,
+    cast(count(*) as {{ dbt.type_int() }}) as n_lines,
     min(case when debet_credit = 'D' then begindatum end) as first_debit_begindatum
 from netted
 group by

@@ -22,7 +22,7 @@ renamed as (
         debet_credit,
         cast(geleverd_volume as double) as geleverd_volume,
         eenheid,
-        cast(bedrag as bigint) as bedrag
+        cast(bedrag as {{ dbt.type_bigint() }}) as bedrag
     from source
 )
 
