@@ -4,6 +4,10 @@ warehouse, atomically (DEFINITIONS §7).
 The new warehouse is written to a temporary file beside the old one, flushed to disk, and only
 then renamed over it, so a reader sees either the previous publication or the new one, never a
 half-written file; a run that fails before the rename leaves the old file byte-identical.
+
+A run killed while publishing (SIGKILL, power loss) cannot clean up after itself: its temporary
+file `.<warehouse name>.publishing-<pid>` stays behind. The next publication removes every such
+file whose process is gone before it starts, so killed runs do not pile up disk space.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import duckdb
 
 PUBLISHED_SCHEMA = "marts"
 META_SCHEMA = "meta"
+TEMPORARY_INFIX = ".publishing-"
 
 
 @dataclass
@@ -34,6 +39,44 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def temporary_path(warehouse: Path, pid: int | None = None) -> Path:
+    """The temporary file a publication by process `pid` (default: this one) writes first."""
+    pid = os.getpid() if pid is None else pid
+    return warehouse.with_name(f".{warehouse.name}{TEMPORARY_INFIX}{pid}")
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by another user
+        return True
+    return True
+
+
+def remove_stale_temporaries(warehouse: Path) -> list[Path]:
+    """Delete temporary files (and their DuckDB WAL) left by publications whose process no
+    longer runs; a live process's file is left alone. Returns the deleted paths."""
+    warehouse = Path(warehouse)
+    prefix = f".{warehouse.name}{TEMPORARY_INFIX}"
+    removed: list[Path] = []
+    if not warehouse.parent.is_dir():
+        return removed
+    for path in sorted(warehouse.parent.iterdir()):
+        if not path.name.startswith(prefix):
+            continue
+        pid_text = path.name[len(prefix) :].removesuffix(".wal")
+        if not pid_text.isdigit():
+            continue
+        pid = int(pid_text)
+        if pid != os.getpid() and _process_alive(pid):
+            continue
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
 
 
 def _quote(name: str) -> str:
@@ -53,9 +96,8 @@ def publish_marts(
     in atomically. `before_rename` is a hook for tests (called with the temporary file)."""
     warehouse = Path(warehouse)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    tmp = warehouse.with_name(f".{warehouse.name}.publishing-{os.getpid()}")
-    for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
-        stale.unlink(missing_ok=True)
+    tmp = temporary_path(warehouse)
+    remove_stale_temporaries(warehouse)  # also this process's own, from an earlier attempt
     published_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     result = PublishResult(warehouse=warehouse, published_at=published_at)
     try:
