@@ -184,8 +184,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     failed_steps, failed_checks = _failures(result)
     published = result.success and not failed_steps and not failed_checks
+    # The per-file counts come from this run's ingestion; after a rejected delivery the working
+    # database still holds the previous one, which must not be reported as this delivery.
+    ingested = "landing_ingest" not in {s["step"] for s in failed_steps} and any(
+        e.event_type_value == "STEP_SUCCESS" and e.step_key == "landing_ingest"
+        for e in result.all_events
+    )
     report = {
-        "files": _ingest_files(settings.working_db_path),
+        "files": _ingest_files(settings.working_db_path) if ingested else [],
         "published": published,
         "failed_checks": failed_checks,
         "failed_steps": failed_steps,

@@ -388,11 +388,6 @@ def test_rejected_file_leaves_the_previous_warehouse_byte_identical(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli.py reports raw.ingest_files of the working database even when landing_ingest "
-    "failed in this run, so a rejected delivery is reported with the previous delivery's files",
-)
 def test_rejected_delivery_does_not_report_the_previous_deliverys_files(
     catalogue: dict[str, Any],
 ) -> None:

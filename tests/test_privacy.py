@@ -208,12 +208,6 @@ def _band(age: int) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="stg_raw__allocations computes the age with dbt.datediff(..., 'year'), which in DuckDB "
-    "counts calendar-year boundaries, not completed years: a child born 2010-12-31 is '4-11' "
-    "on 2014-01-01 (DECISIONS 15 says: age band at the start of the allocation)",
-)
 def test_age_band_is_the_age_in_completed_years_at_the_start(
     con: duckdb.DuckDBPyConnection,
 ) -> None:

@@ -99,6 +99,8 @@ def landing_ingest(context: AssetExecutionContext) -> Iterator[Any]:
         )
     settings.working_db_path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(settings.working_db_path), config=settings.duckdb_config())
+    # The working database holds BSNs (raw layer): readable by its owner only.
+    settings.working_db_path.chmod(0o600)
     try:
         report = ingest_landing(
             settings.landing_dir,

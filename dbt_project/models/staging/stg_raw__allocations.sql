@@ -27,13 +27,7 @@ renamed as (
         nullif(reden_wijziging, '') as reden_wijziging,
         nullif(verwijzer_type, '') as verwijzer_type,
         nullif(reden_beeindiging, '') as reden_beeindiging,
-        case
-            when geboortedatum is null then 'onbekend'
-            when {{ dbt.datediff('geboortedatum', 'ingangsdatum', 'year') }} < 4 then '0-3'
-            when {{ dbt.datediff('geboortedatum', 'ingangsdatum', 'year') }} < 12 then '4-11'
-            when {{ dbt.datediff('geboortedatum', 'ingangsdatum', 'year') }} < 18 then '12-17'
-            else '18+'
-        end as age_band,
+        {{ age_band('geboortedatum', 'ingangsdatum') }} as age_band,
         -- lineage
         _file_seq as source_file_seq,
         _source_row as source_row
