@@ -59,6 +59,19 @@ SPECS = [
 ]
 
 
+def files_over_threshold(files: list[dict[str, Any]], threshold: float) -> list[str]:
+    """Files whose share of quarantined rows exceeds the threshold (a mostly-broken delivery
+    blocks the run). A rejected iJw message is a whole-file rejection by design (§2: it does not
+    block the other files), so it does not count here."""
+    return [
+        f["path"]
+        for f in files
+        if f["rows_read"]
+        and set(f["quarantined_by_rule"]) != {"rejected_message"}
+        and f["rows_quarantined"] / f["rows_read"] > threshold
+    ]
+
+
 def _markdown_table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     if not rows:
         return "_no files_"
@@ -150,12 +163,7 @@ def landing_ingest(context: AssetExecutionContext) -> Iterator[Any]:
             for f in entity_files
             if f["rows_read"] != f["rows_loaded"] + f["rows_quarantined"] + f["rows_duplicate"]
         ]
-        over = [
-            f["path"]
-            for f in entity_files
-            if f["rows_read"]
-            and f["rows_quarantined"] / f["rows_read"] > settings.quarantine_threshold
-        ]
+        over = files_over_threshold(entity_files, settings.quarantine_threshold)
         yield AssetCheckResult(
             asset_key=asset_key,
             check_name=ACCOUNTING_CHECK,

@@ -367,8 +367,43 @@ def read_parquet_file(con: duckdb.DuckDBPyConnection, file: LandingFile, table: 
         ) from None
 
 
+def read_xml_file(con: duckdb.DuckDBPyConnection, file: LandingFile, table: str) -> int:
+    """One iJw message (JW301 in allocations/, JW323 in declarations/; DEFINITIONS §2).
+
+    An invalid message, or one of another type, is rejected as a whole without blocking the other
+    files: it lands as a single row carrying the reason, which validation quarantines under
+    `rejected_message`."""
+    import json
+
+    import pyarrow as pa
+
+    from orchestration.ingest.ijw_xml import IjwMessageError, read_ijw_message
+    from orchestration.ingest.validate import REJECTED_MESSAGE_KEY
+
+    _file_size(file)
+    try:
+        rows = read_ijw_message(file.path, file.entity)
+    except IjwMessageError as exc:
+        extra = json.dumps({REJECTED_MESSAGE_KEY: str(exc.reason)}, ensure_ascii=False)
+        con.execute(
+            f"INSERT INTO {table} (_extra, _source_file, _source_row, _file_seq) VALUES (?, ?, 0, ?)",
+            [extra, file.rel, file.seq],
+        )
+        return 1
+    names = [name for name in rows.column_names if name in {c.name for c in ENTITIES[file.entity]}]
+    message = pa.table({name: rows.column(name).cast(pa.string()) for name in names})
+    con.register("_ijw_message", message)
+    try:
+        values = {name: f"CAST({quote_ident(name)} AS VARCHAR)" for name in names}
+        sql = _insert_sql(file, table, values, {}, "row_number() OVER ()", "_ijw_message")
+        return _inserted(con, sql)
+    finally:
+        con.unregister("_ijw_message")
+
+
 READERS: dict[str, Reader] = {
     ".csv": read_csv_file,
     ".parquet": read_parquet_file,
+    ".xml": read_xml_file,
 }
 """Reader per (lower-case) file extension; discovery accepts exactly these extensions."""

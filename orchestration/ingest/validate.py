@@ -45,7 +45,11 @@ UNKNOWN_ALLOCATION = "unknown_allocation"
 CREDIT_WITHOUT_DEBIT = "credit_without_debit"
 CREDIT_EXCEEDS_DEBIT = "credit_exceeds_debit"
 
+REJECTED_MESSAGE = "rejected_message"
+
 RULES: dict[str, str] = {
+    REJECTED_MESSAGE: "an iJw XML message is invalid or of another type: the whole message is "
+    "one quarantine row carrying the reason; the other files are not blocked",
     MISSING_REQUIRED: "a required value is empty",
     INVALID_DATE: "a date is not YYYY-MM-DD or does not exist (e.g. 2023-02-30)",
     DATE_OUT_OF_RANGE: "a date is before 2015-01-01 (Jeugdwet) or more than 5 years after the "
@@ -72,6 +76,7 @@ RULES: dict[str, str] = {
 }
 """Quarantine rule id → reason, in priority order (DEFINITIONS §2)."""
 
+REJECTED_MESSAGE_KEY = "_rejected_message"
 EARLIEST_DATE = dt.date(2015, 1, 1)  # the Jeugdwet took effect on 2015-01-01
 YEARS_AFTER_PEILDATUM = 5
 BIRTH_DATE_COLUMN = "geboortedatum"
@@ -173,6 +178,10 @@ def row_rule_conditions(entity: str, peildatum: dt.date) -> list[tuple[str, str]
     lower = f"DATE '{EARLIEST_DATE.isoformat()}'"
     upper = f"DATE '{latest_plausible_date(peildatum).isoformat()}'"
     conditions: dict[str, list[str]] = {rule: [] for rule in RULES}
+    # readers.read_xml_file lands a rejected message as one row whose _extra names the reason
+    conditions[REJECTED_MESSAGE].append(
+        f"json_extract_string({_ident('_extra')}, '$.{REJECTED_MESSAGE_KEY}') IS NOT NULL"
+    )
     for c in ENTITIES[entity]:
         v = value(c.name)
         if c.required:
@@ -257,7 +266,12 @@ def duplicates_sql(entity: str, land: str, target: str) -> str:
     every column then runs on those candidates only, so a hash collision never makes two
     different rows duplicates.
     """
-    canon = [canonical(c) for c in ENTITIES[entity]]
+    # A rejected iJw message (all contract columns empty) is never a duplicate of another one.
+    rejected_file = (
+        f"CASE WHEN json_extract_string({_ident('_extra')}, '$.{REJECTED_MESSAGE_KEY}') "
+        f"IS NOT NULL THEN {_ident('_source_file')} END"
+    )
+    canon = [canonical(c) for c in ENTITIES[entity]] + [rejected_file]
     keys = ", ".join(f"{expr} AS k{i}" for i, expr in enumerate(canon))
     group = ", ".join(f"k{i}" for i in range(len(canon)))
     match = " AND ".join(f"c.k{i} IS NOT DISTINCT FROM g.k{i}" for i in range(len(canon)))
