@@ -184,11 +184,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     failed_steps, failed_checks = _failures(result)
     published = result.success and not failed_steps and not failed_checks
-    # The per-file counts come from this run's ingestion; after a rejected delivery the working
-    # database still holds the previous one, which must not be reported as this delivery.
-    ingested = "landing_ingest" not in {s["step"] for s in failed_steps} and any(
-        e.event_type_value == "STEP_SUCCESS" and e.step_key == "landing_ingest"
-        for e in result.all_events
+    # The per-file counts come from this run's ingestion (raw/ingest_files materialised, even
+    # when its blocking check then failed); after a rejected delivery the working database still
+    # holds the previous one, which must not be reported as this delivery.
+    ingested = any(
+        e.event_specific_data.materialization.asset_key.path == ["raw", "ingest_files"]
+        for e in result.get_asset_materialization_events()
     )
     report = {
         "files": _ingest_files(settings.working_db_path) if ingested else [],

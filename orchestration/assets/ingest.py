@@ -134,6 +134,18 @@ def landing_ingest(context: AssetExecutionContext) -> Iterator[Any]:
     finally:
         con.close()
 
+    # The bookkeeping tables first: they are complete even when a blocking check below fails.
+    yield MaterializeResult(
+        asset_key=RAW_QUARANTINE,
+        metadata={"dagster/row_count": counts["quarantine"]},
+    )
+    yield MaterializeResult(
+        asset_key=RAW_INGEST_FILES,
+        metadata={
+            "dagster/row_count": counts["ingest_files"],
+            "report": MetadataValue.json(report.to_dict()),
+        },
+    )
     files = report.to_dict()["files"]
     by_entity: dict[str, list[dict[str, Any]]] = {"allocations": [], "declarations": []}
     for f in files:
@@ -186,14 +198,3 @@ def landing_ingest(context: AssetExecutionContext) -> Iterator[Any]:
                 "quarantine_threshold": settings.quarantine_threshold,
             },
         )
-    yield MaterializeResult(
-        asset_key=RAW_QUARANTINE,
-        metadata={"dagster/row_count": counts["quarantine"]},
-    )
-    yield MaterializeResult(
-        asset_key=RAW_INGEST_FILES,
-        metadata={
-            "dagster/row_count": counts["ingest_files"],
-            "report": MetadataValue.json(report.to_dict()),
-        },
-    )
