@@ -14,7 +14,7 @@ LANDING ?= $(or $(JEUGDHULP_LANDING_DIR),data/landing)
 WAREHOUSE ?= $(or $(JEUGDHULP_WAREHOUSE),data/warehouse/jeugdhulp.duckdb)
 DEMO_CLIENTS ?= 3000
 
-.PHONY: install run ui test test-spark lint format validate manifest demo-data docs report export clean
+.PHONY: install run ui test test-spark bench bench-national lint format validate manifest demo-data docs report export clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -67,6 +67,13 @@ format: $(STAMP)
 
 test: manifest lint
 	$(BIN)/python -m pytest
+
+## Benchmarks (benchmarks/README.md): regional ≈ 50k clients, national ≈ 1M clients / 60M lines
+bench: manifest
+	$(BIN)/python -m benchmarks.run --scale regional
+
+bench-national: manifest
+	$(BIN)/python -m benchmarks.run --scale national
 
 ## The dbt models on local Apache Spark, compared mart by mart with DuckDB (needs Java 17).
 SPARK_STAMP := $(VENV)/.installed-spark

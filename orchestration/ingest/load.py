@@ -10,10 +10,13 @@ validates the rows set-based in DuckDB (`validate.py`), and replaces, in one tra
   rules and the original values as JSON text.
 - raw.ingest_files: one row per file with the counts of `FileReport`.
 
-Each run is a full reload of the landing folder, so running it twice gives the same tables.
-A file that cannot be read raises `LandingFileError` before any raw table is touched.
-Intermediate tables live in a scratch schema of the same database (so large deliveries spill
-to disk, not memory) and are dropped at the end.
+Each run validates every row of every file in the landing folder, so running it twice gives
+the same tables. Only reading is incremental: a file unchanged since an earlier run (same path,
+size and content hash) is not parsed again, its landed rows come from the cache of
+`incremental.py`; `full_refresh=True` reads every file again. The raw tables are the same
+either way. A file that cannot be read raises `LandingFileError` before any raw table is
+touched. Intermediate tables live in a scratch schema of the same database (so large
+deliveries spill to disk, not memory) and are dropped at the end.
 """
 
 from __future__ import annotations
@@ -29,12 +32,11 @@ import duckdb
 
 from orchestration.ingest.contract import ENTITIES
 from orchestration.ingest.hashing import client_key_params, client_key_sql
+from orchestration.ingest.incremental import land_incrementally
 from orchestration.ingest.readers import (
     LandingFile,
     LandingFileError,
-    create_landing_table,
     discover_files,
-    land_file,
     quote_ident,
     quote_literal,
 )
@@ -69,11 +71,13 @@ def ingest_landing(
     hmac_key: bytes,
     peildatum: dt.date,
     progress: Callable[[str], None] | None = None,
+    full_refresh: bool = False,
 ) -> IngestReport:
     """Ingest the whole landing folder into schema `raw` of the working database.
 
     `con` is a read-write connection. `peildatum` bounds plausible dates (§2 rules in
     `validate.RULES`). `progress` receives one message per file and per step.
+    `full_refresh` re-reads every file instead of reusing the landed rows of unchanged ones.
     """
     say = progress or (lambda _message: None)
     landing_dir = Path(landing_dir)
@@ -83,7 +87,7 @@ def ingest_landing(
         try:
             con.execute(f"DROP SCHEMA IF EXISTS {SCRATCH_SCHEMA} CASCADE")
             con.execute(f"CREATE SCHEMA {SCRATCH_SCHEMA}")
-            rows_read = _land(con, files, say)
+            rows_read = _land(con, files, say, full_refresh)
             _validate(con, peildatum, say)
             say("Hashing BSNs into client keys")
             _client_keys(con, hmac_key)
@@ -119,15 +123,18 @@ def _session_settings(con: duckdb.DuckDBPyConnection, settings: dict[str, bool])
 
 
 def _land(
-    con: duckdb.DuckDBPyConnection, files: list[LandingFile], say: Callable[[str], None]
+    con: duckdb.DuckDBPyConnection,
+    files: list[LandingFile],
+    say: Callable[[str], None],
+    full_refresh: bool,
 ) -> dict[str, int]:
-    for entity in ENTITIES:
-        create_landing_table(con, _scratch(f"land_{entity}"), entity)
-    rows_read: dict[str, int] = {}
-    for file in files:
-        rows_read[file.rel] = land_file(con, file, _scratch(f"land_{file.entity}"))
-        say(f"Read {file.rel}: {rows_read[file.rel]} rows")
-    return rows_read
+    """The landing relation of each entity (a view over the landed-file cache), rows per file."""
+    stats = land_incrementally(
+        con, files, lambda entity: _scratch(f"land_{entity}"), say, full_refresh=full_refresh
+    )
+    if stats.reused:
+        say(f"Landed {len(stats.read)} new or changed file(s), reused {len(stats.reused)}")
+    return stats.rows_read
 
 
 def _tables(entity: str) -> EntityTables:

@@ -1,0 +1,293 @@
+"""`python -m benchmarks.nightly --scale regional|national [--ingest-only]`: the nightly increment.
+
+The scale's generated delivery is split at a cut-off month: everything before it is the
+history already delivered; the allocation versions dated in that month (new allocations,
+changes, withdrawals) and the declaration lines starting in it are the new night's files.
+Then, on one working database:
+
+1. base run: the history, from a cold working database (every file read);
+2. nightly run: the same landing folder plus the new month's files (only those are read;
+   unchanged files come from the landed-file cache, orchestration/ingest/incremental.py);
+3. verification: a full rebuild of the same folder from a cold working database; every mart
+   of the two publications and every raw table of the two working databases must be equal.
+
+`--ingest-only` measures the ingestion alone (no Dagster, dbt, checks or publication).
+Exit code 1 when the nightly result differs from the full rebuild.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from benchmarks.pipeline import STAGES, PipelineRun, remove_database, run_pipeline
+from benchmarks.procmem import run_guarded
+from benchmarks.scales import DEFAULT_CACHE, PEILDATUM, SCALES, Scale, ensure_landing
+from benchmarks.table import count, memory, render, seconds
+from orchestration.config import GENERATED_MARKER, PROJECT_ROOT
+
+# The column that dates a row's delivery month, per entity.
+DATED_BY = {"allocations": "dagtekening", "declarations": "begindatum"}
+DEFAULT_CUTOFF = dt.date(2025, 12, 1)
+
+
+def split_delivery(landing: Path, target: Path, cutoff: dt.date) -> dict[str, int]:
+    """Write `target/base` (rows dated before `cutoff`) and `target/month` (rows dated in the
+    cut-off month or later) from the Parquet delivery in `landing`. Cached by cut-off."""
+    stamp = target / "split.json"
+    if stamp.is_file() and json.loads(stamp.read_text()).get("cutoff") == cutoff.isoformat():
+        return json.loads(stamp.read_text())["rows"]
+    shutil.rmtree(target, ignore_errors=True)
+    month = f"{cutoff:%Y-%m}"
+    counts = {"base": 0, "month": 0}
+    for entity, column in DATED_BY.items():
+        (target / "base" / entity).mkdir(parents=True)
+        (target / "month" / entity).mkdir(parents=True)
+        held_back: list[pa.Table] = []
+        for path in sorted((landing / entity).glob("*.parquet")):
+            table = pq.read_table(path)
+            later = pc.fill_null(pc.greater_equal(table[column], cutoff.isoformat()), False)
+            pq.write_table(table.filter(pc.invert(later)), target / "base" / entity / path.name)
+            held_back.append(table.filter(later))
+            counts["base"] += table.num_rows - held_back[-1].num_rows
+        new = pa.concat_tables(held_back)
+        counts["month"] += new.num_rows
+        # "<yyyy-mm>-delivery" sorts between the files of earlier years and the same year's
+        # parts: the files after it are renumbered, as with a real delivery.
+        pq.write_table(new, target / "month" / entity / f"{month}-delivery.parquet")
+    shutil.copy(landing / GENERATED_MARKER, target / "base" / GENERATED_MARKER)
+    stamp.write_text(json.dumps({"cutoff": cutoff.isoformat(), "rows": counts}))
+    return counts
+
+
+def link_files(source: Path, landing: Path) -> None:
+    """Hard-link every file under `source` into `landing` (same content, size and time)."""
+    for path in source.rglob("*"):
+        if path.is_file():
+            target = landing / path.relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.unlink(missing_ok=True)
+            os.link(path, target)
+
+
+def compare_databases(left: Path, right: Path, schema: str) -> dict[str, tuple[int, int]]:
+    """Per table of `schema`: rows only in left, only in right (doubles rounded to 1e-6)."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{left}' AS l (READ_ONLY)")
+        con.execute(f"ATTACH '{right}' AS r (READ_ONLY)")
+        tables = {
+            alias: {
+                name: types
+                for name, types in con.execute(
+                    "SELECT table_name, list(CASE WHEN data_type IN ('DOUBLE', 'FLOAT') "
+                    "THEN 'round(\"' || column_name || '\", 6)' ELSE '\"' || column_name || '\"' "
+                    "END ORDER BY ordinal_position) FROM information_schema.columns "
+                    "WHERE table_catalog = ? AND table_schema = ? GROUP BY 1",
+                    [alias, schema],
+                ).fetchall()
+            }
+            for alias in ("l", "r")
+        }
+        result = {}
+        for name in sorted(set(tables["l"]) | set(tables["r"])):
+            if name not in tables["l"] or name not in tables["r"]:
+                result[name] = (-1, -1)
+                continue
+            cols = ", ".join(tables["l"][name])
+            a = f'SELECT {cols} FROM l.{schema}."{name}"'
+            b = f'SELECT {cols} FROM r.{schema}."{name}"'
+            only_l = con.execute(f"SELECT count(*) FROM ({a} EXCEPT ALL {b})").fetchall()[0][0]
+            only_r = con.execute(f"SELECT count(*) FROM ({b} EXCEPT ALL {a})").fetchall()[0][0]
+            result[name] = (int(only_l), int(only_r))
+        return result
+    finally:
+        con.close()
+
+
+def files_read(run: PipelineRun) -> tuple[int, int]:
+    """(files read, files reused) from the run's Dagster log."""
+    text = run.log.read_text(errors="replace") if run.log else ""
+    read = sum(1 for line in text.splitlines() if " - landing_ingest - Read " in line)
+    reused = sum(1 for line in text.splitlines() if " - landing_ingest - Reused " in line)
+    return read, reused
+
+
+def _pipeline_row(label: str, run: PipelineRun) -> list[object]:
+    read, reused = files_read(run)
+    stage = {s.name: s.seconds for s in run.stages}
+    return [
+        label,
+        seconds(run.seconds),
+        seconds(stage.get("startup")),
+        seconds(stage.get("ingest")),
+        seconds(stage.get("dbt build")),
+        seconds(stage.get("checks")),
+        seconds(stage.get("publish")),
+        seconds(sum(v for k, v in stage.items() if k not in STAGES)),
+        memory(run.peak_rss),
+        f"{read} / {reused}",
+        "published" if run.published else "NOT published",
+    ]
+
+
+def _ingest(landing: Path, db: Path, log: Path, *, full_refresh: bool) -> dict[str, object]:
+    args = [
+        sys.executable,
+        "-m",
+        "benchmarks.worker",
+        "ingest",
+        "--landing",
+        str(landing),
+        "--db",
+        str(db),
+        "--peildatum",
+        PEILDATUM.isoformat(),
+        "--out",
+        str(log.with_suffix(".json")),
+    ]
+    if full_refresh:
+        args.append("--full-refresh")
+    guarded = run_guarded(args, cwd=PROJECT_ROOT, log=log)
+    info = json.loads(log.with_suffix(".json").read_text()) if guarded.finished_ok else {}
+    return {
+        "wall": guarded.seconds,
+        "peak_rss": guarded.peak_rss,
+        "ok": guarded.finished_ok,
+        **info,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.nightly")
+    parser.add_argument("--scale", choices=sorted(SCALES), default="regional")
+    parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
+    parser.add_argument("--cutoff", type=dt.date.fromisoformat, default=DEFAULT_CUTOFF)
+    parser.add_argument("--ingest-only", action="store_true")
+    parser.add_argument("--skip-verify", action="store_true", help="no full rebuild to compare")
+    args = parser.parse_args(argv)
+    scale: Scale = SCALES[args.scale]
+    say = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+
+    source, _info = ensure_landing(scale, args.cache_dir, say)
+    folder = scale.folder(args.cache_dir) / "nightly"
+    split = split_delivery(source, folder / "split", args.cutoff)
+    landing = folder / "landing"
+    shutil.rmtree(landing, ignore_errors=True)
+    link_files(folder / "split" / "base", landing)
+    header = (
+        f"## Nightly increment, {scale.name}: history {split['base']:,} rows, new month "
+        f"{args.cutoff:%Y-%m} {split['month']:,} rows (allocation versions dated in it, "
+        "declaration lines starting in it)"
+    )
+    if args.ingest_only:
+        return _ingest_only(landing, folder, header, say)
+
+    say("base run (history, cold) …")
+    base = run_pipeline(landing, folder / "runs" / "nightly", peildatum=PEILDATUM, label="base")
+    link_files(folder / "split" / "month", landing)
+    say("nightly run (history + new month, warm cache) …")
+    nightly = run_pipeline(
+        landing, folder / "runs" / "nightly", peildatum=PEILDATUM, fresh=False, label="nightly"
+    )
+    rows = [_pipeline_row("base: history, cold", base), _pipeline_row("nightly: + month", nightly)]
+    differences: dict[str, dict[str, tuple[int, int]]] = {}
+    if not args.skip_verify:
+        say("full rebuild of the same folder (cold) …")
+        rebuild = run_pipeline(
+            landing, folder / "runs" / "rebuild", peildatum=PEILDATUM, label="rebuild"
+        )
+        rows.append(_pipeline_row("full rebuild, cold", rebuild))
+        if nightly.published and rebuild.published:
+            differences["marts"] = compare_databases(nightly.warehouse, rebuild.warehouse, "marts")
+            differences["raw"] = compare_databases(nightly.working_db, rebuild.working_db, "raw")
+    headers = [
+        "run",
+        "wall s",
+        "startup",
+        "ingest",
+        "dbt build",
+        "checks",
+        "publish",
+        "export, report",
+        "peak RSS",
+        "files read / reused",
+        "outcome",
+    ]
+    out = [header, "", render(headers, rows)]
+    ok = nightly.published
+    for schema, tables in differences.items():
+        bad = {t: d for t, d in tables.items() if d != (0, 0)}
+        ok &= not bad
+        out.append(
+            f"\n{schema}: {len(tables)} tables compared, nightly vs full rebuild: "
+            + ("identical" if not bad else f"DIFFERENT {bad}")
+        )
+    print("\n".join(out))
+    (folder / "results.md").write_text("\n".join(out) + "\n")
+    return 0 if ok else 1
+
+
+def _ingest_only(landing: Path, folder: Path, header: str, say) -> int:  # type: ignore[no-untyped-def]
+    runs = folder / "runs" / "ingest"
+    runs.mkdir(parents=True, exist_ok=True)
+    nightly_db, rebuild_db = runs / "nightly.duckdb", runs / "rebuild.duckdb"
+    for db in (nightly_db, rebuild_db):
+        remove_database(db)
+    say("ingest: history, cold …")
+    base = _ingest(landing, nightly_db, runs / "base.log", full_refresh=False)
+    link_files(folder / "split" / "month", landing)
+    say("ingest: + new month, warm cache …")
+    nightly = _ingest(landing, nightly_db, runs / "nightly.log", full_refresh=False)
+    say("ingest: full rebuild of the same folder, cold …")
+    rebuild = _ingest(landing, rebuild_db, runs / "rebuild.log", full_refresh=False)
+    rows = [
+        [
+            label,
+            seconds(r.get("seconds")),
+            seconds(r.get("landing_seconds")),
+            count(r.get("rows")),
+            f"{r.get('read', '-')} / {r.get('reused', '-')}",
+            memory(r.get("peak_rss")),
+        ]
+        for label, r in (
+            ("history, cold", base),
+            ("nightly: + month, warm", nightly),
+            ("full rebuild, cold", rebuild),
+        )
+    ]
+    headers = [
+        "ingest",
+        "s",
+        "of which reading files s",
+        "rows read",
+        "files read / reused",
+        "peak RSS",
+    ]
+    out = [header, "", render(headers, rows)]
+    ok = all(r["ok"] for r in (base, nightly, rebuild))
+    if ok:
+        tables = compare_databases(nightly_db, rebuild_db, "raw")
+        bad = {t: d for t, d in tables.items() if d != (0, 0)}
+        ok = not bad
+        out.append(
+            f"\nraw: {len(tables)} tables compared, nightly vs full rebuild: "
+            + ("identical" if not bad else f"DIFFERENT {bad}")
+        )
+    print("\n".join(out))
+    (folder / "results-ingest.md").write_text("\n".join(out) + "\n")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,241 @@
+"""Landed-file cache: a run reads only the delivery files that are new or changed.
+
+DEFINITIONS §2 decides over *all* delivered rows together — the latest version of an
+allocation across all files, exact duplicates across files, conflicting versions, unknown
+allocations, credits against debits — so validation (`validate.py`) always runs over every
+row of every file, as in a full reload. What is kept between runs is only the step before it:
+the reader's output per file (its rows as trimmed text with `_source_file` and
+`_source_row`, `readers.py`), which is the expensive part (CSV parsing, Parquet decoding).
+
+A file's landed rows are reused when its path, size and SHA-256 of its content are the same
+as when they were landed, under the same reader code and DuckDB version (`reader_version`).
+Anything else — a new, changed, renamed or replaced file, a changed reader — is read again;
+a file no longer delivered is forgotten. `_file_seq` (the file's position in sorted path
+order, which decides "later file" in §2) is not stored: the landing view numbers the files
+of this run afresh, so a new file that sorts between old ones renumbers them exactly as a
+full reload would. The cache lives in schema `_ingest_landed` of the working database (it
+holds BSNs, like schema raw, and is never published). `full_refresh` drops it first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import duckdb
+
+from orchestration.ingest.contract import ENTITIES
+from orchestration.ingest.readers import LandingFile, create_landing_table, land_file, quote_ident
+
+LANDED_SCHEMA = "_ingest_landed"
+FILES_TABLE = f"{LANDED_SCHEMA}.files"
+_HASH_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class FileFingerprint:
+    """What identifies the content of a delivered file."""
+
+    rel: str
+    entity: str
+    size: int
+    mtime_ns: int
+    sha256: str
+
+
+@dataclass
+class LandingStats:
+    """Which files this run read, reused from the cache, or forgot (no longer delivered)."""
+
+    read: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+    forgotten: list[str] = field(default_factory=list)
+    rows_read: dict[str, int] = field(default_factory=dict)
+
+
+def landed_table(entity: str) -> str:
+    return f"{LANDED_SCHEMA}.{entity}"
+
+
+def reader_version() -> str:
+    """A fingerprint of the code that turns a file into landed rows (and of DuckDB, which
+    parses it): any change to the ingest package or the DuckDB version invalidates the cache."""
+    digest = hashlib.sha256(duckdb.__version__.encode())
+    package = Path(__file__).resolve().parent
+    for source in sorted(package.glob("*.py")):
+        digest.update(source.name.encode())
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
+def fingerprint(file: LandingFile) -> FileFingerprint:
+    """Size, modification time and SHA-256 of the file's content."""
+    stat = file.path.stat()
+    digest = hashlib.sha256()
+    with file.path.open("rb") as fh:
+        while chunk := fh.read(_HASH_CHUNK):
+            digest.update(chunk)
+    return FileFingerprint(
+        file.rel, file.entity, stat.st_size, stat.st_mtime_ns, digest.hexdigest()
+    )
+
+
+def clear_landed_cache(con: duckdb.DuckDBPyConnection) -> None:
+    """Forget every landed file: the next run reads the whole landing folder again."""
+    con.execute(f"DROP SCHEMA IF EXISTS {LANDED_SCHEMA} CASCADE")
+
+
+def land_incrementally(
+    con: duckdb.DuckDBPyConnection,
+    files: Sequence[LandingFile],
+    land_view: Callable[[str], str],
+    say: Callable[[str], None],
+    *,
+    full_refresh: bool = False,
+) -> LandingStats:
+    """Bring the cache up to date with `files` and create, per entity, the view `land_view(e)`
+    over the landed rows of exactly these files, numbered by their `seq` (readers.py columns).
+
+    `land_view(entity)` names a relation in a schema that exists and is dropped by the caller.
+    A file that cannot be read raises `LandingFileError`; the files landed before it stay
+    cached (they are correct), nothing else changes.
+    """
+    version = reader_version()
+    _prepare_cache(con, version, full_refresh)
+    known = {
+        rel: (file_id, entity, size, sha256, rows)
+        for file_id, rel, entity, size, sha256, rows in con.execute(
+            f"SELECT file_id, rel, entity, size, sha256, rows_read FROM {FILES_TABLE}"
+        ).fetchall()
+    }
+    stats = LandingStats()
+    current: dict[str, int] = {}  # rel -> file_id
+    for file in files:
+        print_ = fingerprint(file)
+        cached = known.get(file.rel)
+        if cached is not None and cached[1:4] == (file.entity, print_.size, print_.sha256):
+            file_id, rows = cached[0], int(cached[4])
+            con.execute(
+                f"UPDATE {FILES_TABLE} SET mtime_ns = ? WHERE file_id = ?",
+                [print_.mtime_ns, file_id],
+            )
+            stats.reused.append(file.rel)
+            say(f"Reused {file.rel}: {rows} rows (unchanged since it was read)")
+        else:
+            file_id, rows = _land_one(con, file, print_, version, cached[0] if cached else None)
+            stats.read.append(file.rel)
+            say(f"Read {file.rel}: {rows} rows")
+        current[file.rel] = file_id
+        stats.rows_read[file.rel] = rows
+    for rel, cached in known.items():
+        if rel not in current:
+            _forget(con, cached[0])
+            stats.forgotten.append(rel)
+            say(f"Forgot {rel}: no longer in the landing folder")
+    _create_views(con, files, current, land_view)
+    return stats
+
+
+def _prepare_cache(con: duckdb.DuckDBPyConnection, version: str, full_refresh: bool) -> None:
+    """Create the cache; drop it first on a full refresh or when the reader code changed."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
+        "AND table_name = 'files' AND table_catalog = current_database()",
+        [LANDED_SCHEMA],
+    ).fetchall()[0][0]
+    if exists and not full_refresh:
+        stale = con.execute(
+            f"SELECT count(*) FROM {FILES_TABLE} WHERE reader_version <> ?", [version]
+        ).fetchall()[0][0]
+        if not stale:
+            return
+    clear_landed_cache(con)
+    con.execute(f"CREATE SCHEMA {LANDED_SCHEMA}")
+    con.execute(
+        f"CREATE TABLE {FILES_TABLE} (file_id INTEGER PRIMARY KEY, rel VARCHAR UNIQUE, "
+        "entity VARCHAR, format VARCHAR, size BIGINT, mtime_ns BIGINT, sha256 VARCHAR, "
+        "reader_version VARCHAR, rows_read BIGINT)"
+    )
+    for entity in ENTITIES:
+        # `_file_seq` of a landed row holds the stable file_id, not the run's file order.
+        create_landing_table(con, landed_table(entity), entity)
+
+
+def _land_one(
+    con: duckdb.DuckDBPyConnection,
+    file: LandingFile,
+    print_: FileFingerprint,
+    version: str,
+    previous_id: int | None,
+) -> tuple[int, int]:
+    """Read one file into the cache (replacing its previous content), in one transaction."""
+    file_id = con.execute(f"SELECT coalesce(max(file_id), 0) + 1 FROM {FILES_TABLE}").fetchall()[0][
+        0
+    ]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if previous_id is not None:
+            _delete_rows(con, previous_id)
+        rows = land_file(con, replace(file, seq=file_id), landed_table(file.entity))
+        con.execute(
+            f"INSERT INTO {FILES_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                file_id,
+                file.rel,
+                file.entity,
+                file.format,
+                print_.size,
+                print_.mtime_ns,
+                print_.sha256,
+                version,
+                rows,
+            ],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return int(file_id), int(rows)
+
+
+def _delete_rows(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
+    for entity in ENTITIES:
+        con.execute(f"DELETE FROM {landed_table(entity)} WHERE _file_seq = ?", [file_id])
+    con.execute(f"DELETE FROM {FILES_TABLE} WHERE file_id = ?", [file_id])
+
+
+def _forget(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
+    con.execute("BEGIN TRANSACTION")
+    try:
+        _delete_rows(con, file_id)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _create_views(
+    con: duckdb.DuckDBPyConnection,
+    files: Sequence[LandingFile],
+    current: dict[str, int],
+    land_view: Callable[[str], str],
+) -> None:
+    """Per entity, the landing rows of this run's files with `_file_seq` = this run's order.
+
+    The file order is a constant list indexed by file_id, so no join is needed.
+    """
+    seq_by_id = {current[f.rel]: f.seq for f in files}
+    width = max(seq_by_id, default=0)
+    order = ", ".join(str(seq_by_id.get(i, 0)) for i in range(1, width + 1))
+    for entity, columns in ENTITIES.items():
+        names = ", ".join(quote_ident(c.name) for c in columns)
+        ids = [str(current[f.rel]) for f in files if f.entity == entity]
+        where = f"_file_seq IN ({', '.join(ids)})" if ids else "false"
+        seq = f"CAST(list_extract([{order}], _file_seq) AS INTEGER)" if ids else "_file_seq"
+        con.execute(
+            f"CREATE OR REPLACE VIEW {land_view(entity)} AS SELECT {names}, _extra, "
+            f"_source_file, _source_row, {seq} AS _file_seq FROM {landed_table(entity)} "
+            f"WHERE {where}"
+        )

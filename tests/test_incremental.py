@@ -1,0 +1,233 @@
+"""The nightly increment: only new or changed files are read, and the raw layer is exactly what
+a full rebuild gives (DEFINITIONS §2 decided over all files: latest version wins across files,
+exact duplicates across files, conflicting versions, unknown allocations, credits).
+
+Each test ingests a base delivery, changes the landing folder the way a night does, ingests
+again on the same database (reusing the landed-file cache), and compares every raw table with
+a full ingest of the same folder into a fresh database.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.ingest import incremental
+from orchestration.ingest.contract import column_names
+from orchestration.ingest.load import ingest_landing
+from orchestration.ingest.readers import LandingFileError
+from tests.test_ingest_support import (
+    KEY,
+    OTHER_VALID_BSN,
+    PEILDATUM,
+    alloc,
+    csv_text,
+    decl,
+    make_landing,
+)
+
+RAW_TABLES = ("allocations", "declarations", "quarantine", "ingest_files")
+
+
+def allocations_csv(*rows: dict[str, str]) -> str:
+    return csv_text(list(rows), column_names("allocations"))
+
+
+def declarations_csv(*rows: dict[str, str]) -> str:
+    return csv_text(list(rows), column_names("declarations"))
+
+
+BASE = {
+    "allocations/2023-01.csv": allocations_csv(
+        alloc(toewijzingnummer="T001"),
+        alloc(toewijzingnummer="T002", bsn=OTHER_VALID_BSN, dagtekening="2023-01-10"),
+        alloc(toewijzingnummer="T003", dagtekening="2023-01-05", volume="10"),
+    ),
+    "declarations/2023-01.csv": declarations_csv(
+        decl(declaratienummer="D001"),
+        decl(declaratienummer="D002", toewijzingnummer="T009"),  # unknown allocation (yet)
+        decl(declaratienummer="D003", toewijzingnummer="T002", bsn=OTHER_VALID_BSN, bedrag="1000"),
+    ),
+}
+
+NEW_MONTH = {
+    "allocations/2023-02.csv": allocations_csv(
+        # a later version of T001 wins
+        alloc(toewijzingnummer="T001", einddatum="2023-06-30", dagtekening="2023-02-01"),
+        # T002 withdrawn: end before start
+        alloc(
+            toewijzingnummer="T002",
+            bsn=OTHER_VALID_BSN,
+            einddatum="2022-12-31",
+            dagtekening="2023-02-02",
+        ),
+        # same dagtekening as the delivered T003 version, other content: both are quarantined
+        alloc(toewijzingnummer="T003", dagtekening="2023-01-05", volume="12"),
+        # the allocation the delivered D002 named: D002 now loads
+        alloc(toewijzingnummer="T009", dagtekening="2023-02-03"),
+        # an exact duplicate of a delivered row
+        alloc(toewijzingnummer="T001"),
+    ),
+    # sorts before 2023-01.csv: every later file is renumbered, and this copy of T002 becomes
+    # the first occurrence, so the delivered one turns into the duplicate
+    "allocations/2022-12-late.csv": allocations_csv(
+        alloc(toewijzingnummer="T002", bsn=OTHER_VALID_BSN, dagtekening="2023-01-10"),
+    ),
+    "declarations/2023-02.csv": declarations_csv(
+        decl(
+            declaratienummer="C001",
+            debet_credit="C",
+            vorig_declaratienummer="D003",
+            toewijzingnummer="T002",
+            bsn=OTHER_VALID_BSN,
+            bedrag="400",
+        ),
+        decl(
+            declaratienummer="C002",
+            debet_credit="C",
+            vorig_declaratienummer="D003",
+            toewijzingnummer="T002",
+            bsn=OTHER_VALID_BSN,
+            bedrag="700",
+        ),  # 400 + 700 > 1000: exceeds the debit
+        decl(declaratienummer="D004", begindatum="2023-02-01", einddatum="2023-02-28"),
+    ),
+}
+
+
+def run(
+    landing: Path, con: duckdb.DuckDBPyConnection, *, full_refresh: bool = False
+) -> duckdb.DuckDBPyConnection:
+    ingest_landing(landing, con, hmac_key=KEY, peildatum=PEILDATUM, full_refresh=full_refresh)
+    return con
+
+
+def snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
+    """Every row of every raw table, all columns, in a stable order."""
+    return {
+        t: sorted(con.execute(f"SELECT * FROM raw.{t}").fetchall(), key=repr) for t in RAW_TABLES
+    }
+
+
+def full_rebuild(landing: Path) -> dict[str, list[tuple]]:
+    return snapshot(run(landing, duckdb.connect()))
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files actually parsed by a reader, in order."""
+    seen: list[str] = []
+    original = incremental.land_file
+
+    def counting(con, file, table):  # type: ignore[no-untyped-def]
+        seen.append(file.rel)
+        return original(con, file, table)
+
+    monkeypatch.setattr(incremental, "land_file", counting)
+    return seen
+
+
+def write(landing: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        (landing / rel).write_text(text, encoding="utf-8")
+
+
+def test_unchanged_files_are_not_read_again(tmp_path: Path, reads: list[str]) -> None:
+    landing = make_landing(tmp_path, BASE)
+    con = run(landing, duckdb.connect())
+    first = snapshot(con)
+    reads.clear()
+    assert snapshot(run(landing, con)) == first
+    assert reads == []
+
+
+def test_new_month_gives_the_raw_tables_of_a_full_rebuild(tmp_path: Path, reads: list[str]) -> None:
+    landing = make_landing(tmp_path, BASE)
+    con = run(landing, duckdb.connect())
+    reads.clear()
+    write(landing, NEW_MONTH)
+    incremental_result = snapshot(run(landing, con))
+    assert sorted(reads) == sorted(NEW_MONTH)
+    assert incremental_result == full_rebuild(landing)
+    # the night changed the fate of rows delivered before it, as a full rebuild does
+    quarantine = con.execute("SELECT source_file, rule FROM raw.quarantine ORDER BY ALL").fetchall()
+    assert ("allocations/2023-01.csv", "conflicting_versions") in quarantine
+    assert ("declarations/2023-02.csv", "credit_exceeds_debit") in quarantine
+    assert con.execute(
+        "SELECT count(*) FROM raw.declarations WHERE declaratienummer = 'D002'"
+    ).fetchall() == [(1,)]
+    files = dict(con.execute("SELECT path, rows_duplicate FROM raw.ingest_files").fetchall())
+    assert files["allocations/2023-01.csv"] == 1  # its T002 now repeats the earlier file's
+    assert con.execute(
+        "SELECT DISTINCT _file_seq FROM raw.allocations "
+        "WHERE _source_file = 'allocations/2023-01.csv'"
+    ).fetchall() == [(2,)]
+
+
+def test_changed_file_with_same_size_and_time_is_read_again(
+    tmp_path: Path, reads: list[str]
+) -> None:
+    landing = make_landing(tmp_path, BASE)
+    con = run(landing, duckdb.connect())
+    path = landing / "allocations" / "2023-01.csv"
+    stat = path.stat()
+    changed = path.read_text().replace("2023-01-10", "2023-01-11")
+    assert len(changed) == stat.st_size
+    path.write_text(changed)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    reads.clear()
+    result = snapshot(run(landing, con))
+    assert reads == ["allocations/2023-01.csv"]
+    assert result == full_rebuild(landing)
+
+
+def test_removed_file_is_forgotten(tmp_path: Path) -> None:
+    landing = make_landing(tmp_path, {**BASE, **NEW_MONTH})
+    con = run(landing, duckdb.connect())
+    (landing / "allocations" / "2023-02.csv").unlink()
+    assert snapshot(run(landing, con)) == full_rebuild(landing)
+    assert (
+        con.execute(
+            f"SELECT rel FROM {incremental.FILES_TABLE} WHERE rel = 'allocations/2023-02.csv'"
+        ).fetchall()
+        == []
+    )
+
+
+def test_full_refresh_reads_every_file(tmp_path: Path, reads: list[str]) -> None:
+    landing = make_landing(tmp_path, BASE)
+    con = run(landing, duckdb.connect())
+    reads.clear()
+    result = snapshot(run(landing, con, full_refresh=True))
+    assert sorted(reads) == sorted(BASE)
+    assert result == full_rebuild(landing)
+
+
+def test_changed_reader_code_reads_every_file(
+    tmp_path: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    landing = make_landing(tmp_path, BASE)
+    con = run(landing, duckdb.connect())
+    reads.clear()
+    monkeypatch.setattr(incremental, "reader_version", lambda: "another reader")
+    run(landing, con)
+    assert sorted(reads) == sorted(BASE)
+
+
+def test_unreadable_new_file_stops_the_run_and_keeps_the_cache(
+    tmp_path: Path, reads: list[str]
+) -> None:
+    landing = make_landing(tmp_path, BASE)
+    con = run(landing, duckdb.connect())
+    before = snapshot(con)
+    (landing / "allocations" / "2023-03.csv").write_bytes(b"")
+    with pytest.raises(LandingFileError):
+        run(landing, con)
+    assert snapshot(con) == before
+    (landing / "allocations" / "2023-03.csv").unlink()
+    reads.clear()
+    assert snapshot(run(landing, con)) == before
+    assert reads == []
