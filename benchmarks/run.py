@@ -218,7 +218,8 @@ def comparison(run: PipelineRun, baselines: list[BaselineRun]) -> tuple[str, lis
     finished = [b for b in baselines if b.finished and b.result is not None]
     if db is None or not finished:
         return "", ["nothing to compare"], db is not None or not finished
-    con = duckdb.connect()
+    con = duckdb.connect(config={"memory_limit": "4GB", "threads": "2"})
+    con.execute("SET enable_progress_bar = false")
     try:
         pipeline = compare.mart_relation(con, db, "pipe")
         relations = {"pipeline": pipeline}
