@@ -27,6 +27,8 @@ ENV_QUARANTINE_THRESHOLD = "JEUGDHULP_QUARANTINE_THRESHOLD"
 ENV_MEMORY_LIMIT = "JEUGDHULP_DUCKDB_MEMORY_LIMIT"
 ENV_THREADS = "JEUGDHULP_DUCKDB_THREADS"
 ENV_TEMP_DIR = "JEUGDHULP_DUCKDB_TEMP_DIR"
+ENV_DBT_THREADS = "JEUGDHULP_DBT_THREADS"
+ENV_DBT_UNIT_TESTS = "JEUGDHULP_DBT_UNIT_TESTS"
 
 DEFAULT_LANDING = PROJECT_ROOT / "data" / "landing"
 DEFAULT_WAREHOUSE = PROJECT_ROOT / "data" / "warehouse" / "jeugdhulp.duckdb"
@@ -60,6 +62,11 @@ class Settings:
     memory_limit: str = "6GB"
     threads: int = 2
     temp_directory: Path | None = None
+    # dbt runs this many models at once (each a DuckDB query on `threads` threads).
+    dbt_threads: int = 2
+    # dbt unit tests check the SQL against hand-computed cases: they do not depend on the
+    # delivered data, so production runs skip them (CI runs them, tests/test_dbt_unit_tests.py).
+    dbt_unit_tests: bool = False
 
     @property
     def working_db_path(self) -> Path:
@@ -106,6 +113,8 @@ class Settings:
         os.environ[ENV_QUARANTINE_THRESHOLD] = str(self.quarantine_threshold)
         os.environ[ENV_MEMORY_LIMIT] = self.memory_limit
         os.environ[ENV_THREADS] = str(self.threads)
+        os.environ[ENV_DBT_THREADS] = str(self.dbt_threads)
+        os.environ[ENV_DBT_UNIT_TESTS] = "true" if self.dbt_unit_tests else "false"
         if self.temp_directory is not None:
             os.environ[ENV_TEMP_DIR] = str(self.temp_directory)
 
@@ -127,6 +136,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         (ENV_SUPPRESSION, "suppression_threshold", int),
         (ENV_QUARANTINE_THRESHOLD, "quarantine_threshold", float),
         (ENV_THREADS, "threads", int),
+        (ENV_DBT_THREADS, "dbt_threads", int),
     ):
         if env.get(name):
             try:
@@ -137,7 +147,14 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         kwargs["memory_limit"] = env[ENV_MEMORY_LIMIT]
     if env.get(ENV_TEMP_DIR):
         kwargs["temp_directory"] = Path(env[ENV_TEMP_DIR])
+    if env.get(ENV_DBT_UNIT_TESTS):
+        flag = env[ENV_DBT_UNIT_TESTS].strip().lower()
+        if flag not in ("true", "false", "1", "0", "yes", "no"):
+            raise ConfigError(f"{ENV_DBT_UNIT_TESTS}={env[ENV_DBT_UNIT_TESTS]!r} is not true/false")
+        kwargs["dbt_unit_tests"] = flag in ("true", "1", "yes")
     settings = Settings(**kwargs)  # type: ignore[arg-type]
+    if settings.threads < 1 or settings.dbt_threads < 1:
+        raise ConfigError(f"{ENV_THREADS} and {ENV_DBT_THREADS} must be at least 1")
     if settings.gap_months < 1:
         raise ConfigError(f"{ENV_GAP_MONTHS} must be at least 1")
     if not 0 <= settings.quarantine_threshold <= 1:

@@ -51,9 +51,17 @@ class JeugdhulpDbtTranslator(DagsterDbtTranslator):
         return {"layer": layer_of(dbt_resource_props)}
 
 
-def dbt_build_args(dbt_vars: Mapping[str, object]) -> list[str]:
-    """The dbt command the pipeline runs: build (seeds, models, unit and data tests)."""
-    return ["build", "--vars", json.dumps(dict(dbt_vars), sort_keys=True)]
+def dbt_build_args(dbt_vars: Mapping[str, object], *, unit_tests: bool = False) -> list[str]:
+    """The dbt command the pipeline runs: build seeds and models with their data tests.
+
+    Unit tests run on fixed, hand-computed rows, not on the delivered data: a production run
+    skips them (`unit_tests=True`, or JEUGDHULP_DBT_UNIT_TESTS=true, includes them); CI runs
+    them on every change (tests/test_dbt_unit_tests.py).
+    """
+    args = ["build", "--vars", json.dumps(dict(dbt_vars), sort_keys=True)]
+    if not unit_tests:
+        args += ["--exclude-resource-type", "unit_test"]
+    return args
 
 
 @dbt_assets(
@@ -62,14 +70,15 @@ def dbt_build_args(dbt_vars: Mapping[str, object]) -> list[str]:
     dagster_dbt_translator=JeugdhulpDbtTranslator(),
 )
 def jeugdhulp_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    """Seeds, staging, intermediate and marts models with their unit and data tests."""
+    """Seeds, staging, intermediate and marts models with their data tests."""
     settings = load_settings()
     settings.export_env()
     context.log.info(f"dbt build on {settings.working_db_path} with vars {settings.dbt_vars()}")
     # dbt runs in a subprocess that holds the working database's write lock until it ends, and
     # DuckDB refuses a second in-process connection with another configuration: so collect the
     # events, then add row counts and previews from one short read-only connection.
-    events = list(dbt.cli(dbt_build_args(settings.dbt_vars()), context=context).stream())
+    args = dbt_build_args(settings.dbt_vars(), unit_tests=settings.dbt_unit_tests)
+    events = list(dbt.cli(args, context=context).stream())
     yield from with_table_metadata(events, settings.working_db_path, context.asset_key_for_output)
 
 

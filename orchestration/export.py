@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -98,8 +99,12 @@ def _write_atomically(path: Path, write: Any) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def export_warehouse(warehouse: Path, out: Path) -> dict[str, Path]:
+def export_warehouse(
+    warehouse: Path, out: Path, *, duckdb_config: Mapping[str, str] | None = None
+) -> dict[str, Path]:
     """Write `out/<table>.parquet` for every table in schema `marts` of the published warehouse.
+
+    `duckdb_config` (memory_limit, threads, temp_directory) bounds the export like the run.
 
     Returns {table name: parquet path}. Raises `ExportError` when the warehouse does not exist or
     holds no `marts` schema.
@@ -112,7 +117,11 @@ def export_warehouse(warehouse: Path, out: Path) -> dict[str, Path]:
             "point --warehouse at the published DuckDB file"
         )
     try:
-        con = duckdb.connect(str(warehouse), read_only=True)
+        con = duckdb.connect(
+            str(warehouse),
+            read_only=True,
+            config={**(duckdb_config or {}), "preserve_insertion_order": False},
+        )
     except duckdb.Error as exc:
         raise ExportError(f"{warehouse}: cannot be opened as a DuckDB database ({exc})") from exc
     try:

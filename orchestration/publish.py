@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,9 +91,12 @@ def publish_marts(
     peildatum: dt.date,
     run_id: str = "",
     before_rename: Callable[[Path], None] | None = None,
+    duckdb_config: Mapping[str, str] | None = None,
 ) -> PublishResult:
     """Copy `marts.<table>` for each table from working_db into a new warehouse file and swap it
-    in atomically. `before_rename` is a hook for tests (called with the temporary file)."""
+    in atomically. `before_rename` is a hook for tests (called with the temporary file).
+    `duckdb_config` (memory_limit, threads, temp_directory) bounds the copy like the rest of the
+    run; row order inside a table carries no meaning, so the copy runs in parallel."""
     warehouse = Path(warehouse)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     tmp = temporary_path(warehouse)
@@ -101,7 +104,9 @@ def publish_marts(
     published_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     result = PublishResult(warehouse=warehouse, published_at=published_at)
     try:
-        con = duckdb.connect(str(tmp))
+        con = duckdb.connect(
+            str(tmp), config={**(duckdb_config or {}), "preserve_insertion_order": False}
+        )
         try:
             con.execute(f"ATTACH '{working_db}' AS work (READ_ONLY)")
             con.execute(f"CREATE SCHEMA {PUBLISHED_SCHEMA}")

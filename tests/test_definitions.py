@@ -105,3 +105,23 @@ def test_dbt_build_args_pass_the_run_vars() -> None:
     assert args[0] == "build"
     assert args[1] == "--vars"
     assert '"peildatum": "2024-01-01"' in args[2]
+
+
+def test_production_build_skips_dbt_unit_tests_unless_asked() -> None:
+    from orchestration.config import load_settings
+    from orchestration.dbt import dbt_build_args
+
+    assert dbt_build_args({})[-2:] == ["--exclude-resource-type", "unit_test"]
+    assert "unit_test" not in dbt_build_args({}, unit_tests=True)
+    assert load_settings({}).dbt_unit_tests is False
+    assert load_settings({"JEUGDHULP_DBT_UNIT_TESTS": "true"}).dbt_unit_tests is True
+    assert load_settings({"JEUGDHULP_DBT_THREADS": "3"}).dbt_threads == 3
+
+
+def test_dbt_settings_reject_nonsense() -> None:
+    from orchestration.config import ConfigError, load_settings
+
+    with pytest.raises(ConfigError, match="JEUGDHULP_DBT_UNIT_TESTS"):
+        load_settings({"JEUGDHULP_DBT_UNIT_TESTS": "maybe"})
+    with pytest.raises(ConfigError, match="at least 1"):
+        load_settings({"JEUGDHULP_DBT_THREADS": "0"})

@@ -45,6 +45,7 @@ def build_publish_asset(marts: Sequence[AssetKey]) -> AssetsDefinition:
             tables,
             peildatum=settings.peildatum,
             run_id=context.run.run_id,
+            duckdb_config=settings.duckdb_config(),
         )
         context.log.info(f"Published {len(result.tables)} tables to {result.warehouse}")
         return MaterializeResult(
@@ -79,7 +80,9 @@ def parquet_export(context: AssetExecutionContext) -> MaterializeResult:
     from orchestration.export import export_warehouse
 
     settings = load_settings()
-    files = export_warehouse(settings.warehouse, settings.export_dir)
+    files = export_warehouse(
+        settings.warehouse, settings.export_dir, duckdb_config=settings.duckdb_config()
+    )
     context.log.info(f"Exported {len(files)} tables to {settings.export_dir}")
     return MaterializeResult(
         metadata={

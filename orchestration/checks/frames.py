@@ -27,6 +27,7 @@ STATUSES = ("ongoing", "ended", "closed")
 
 # A BSN look-alike (DEFINITIONS §7); the column-name rules live in the suite JSON.
 NINE_DIGITS = r"[0-9]{9}"
+DELIVERED_BSNS = "_delivered_bsns"
 
 
 @dataclass(frozen=True)
@@ -260,11 +261,27 @@ def prepare_no_personal_data(con: duckdb.DuckDBPyConnection, settings: Settings)
     delivered = _has_delivered_bsns(con)
     counts: dict[tuple[str, str], int] = {}
     text = columns[columns["data_type"] == "VARCHAR"]
-    for table, group in text.groupby("table_name", sort=True):
-        names = list(group["column_name"])
-        counters = ", ".join(
-            f"count(*) filter (where {_bsn_predicate(quote(c), delivered)})" for c in names
+    if delivered:
+        # The delivered BSNs once, in a temporary table of this connection (allowed read-only);
+        # each text column is then scanned on its own and only its 9-character values are
+        # looked up, so no mart row is joined against tens of millions of declaration lines.
+        con.execute(
+            f"create or replace temp table {DELIVERED_BSNS} as "
+            "select bsn from raw.allocations union select bsn from raw.declarations"
         )
+        try:
+            for table, column in zip(text["table_name"], text["column_name"], strict=True):
+                value = f"trim({quote(column)})"
+                n = con.execute(
+                    f"select count(*) from {marts_table(str(table))} as m "
+                    f"join {DELIVERED_BSNS} as d on d.bsn = {value} where length({value}) = 9"
+                ).fetchall()[0][0]
+                counts[(str(table), str(column))] = int(n)
+        finally:
+            con.execute(f"drop table if exists {DELIVERED_BSNS}")
+    for table, group in ([] if delivered else text.groupby("table_name", sort=True)):
+        names = list(group["column_name"])
+        counters = ", ".join(f"count(*) filter (where {_bsn_predicate(quote(c))})" for c in names)
         row = con.execute(f"select {counters} from {marts_table(str(table))}").fetchone()
         counts.update({(str(table), c): int(n) for c, n in zip(names, row, strict=True)})
     columns["nine_digit_values"] = [
@@ -286,13 +303,8 @@ def _has_delivered_bsns(con: duckdb.DuckDBPyConnection) -> bool:
     return found == 2
 
 
-def _bsn_predicate(column: str, delivered: bool) -> str:
-    """SQL: the text value is a BSN (see prepare_no_personal_data)."""
-    if delivered:
-        return (
-            f"trim({column}) in (select bsn from raw.allocations "
-            f"union select bsn from raw.declarations)"
-        )
+def _bsn_predicate(column: str) -> str:
+    """SQL: the text value is a 9-digit string passing the eleven-test (without raw tables)."""
     digits = [f"cast(substr(trim({column}), {i}, 1) as integer)" for i in range(1, 10)]
     weighted = " + ".join(f"{w} * {d}" for w, d in zip(range(9, 1, -1), digits[:8], strict=True))
     return (

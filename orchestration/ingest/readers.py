@@ -17,7 +17,8 @@ To support another format, write a function with the `Reader` signature and add 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -324,6 +325,16 @@ def _arrow_kind(arrow_type: object) -> str:
     return "other"
 
 
+@contextmanager
+def _insertion_order(con: duckdb.DuckDBPyConnection, *, preserve: bool) -> Iterator[None]:
+    previous = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
+    con.execute(f"SET preserve_insertion_order = {str(preserve).lower()}")
+    try:
+        yield
+    finally:
+        con.execute(f"SET preserve_insertion_order = {str(bool(previous)).lower()}")
+
+
 def read_parquet_file(con: duckdb.DuckDBPyConnection, file: LandingFile, table: str) -> int:
     """A Parquet file whose contract columns have acceptable types; values kept as text."""
     import pyarrow as pa
@@ -359,7 +370,10 @@ def read_parquet_file(con: duckdb.DuckDBPyConnection, file: LandingFile, table: 
     source = f"read_parquet({quote_literal(str(file.path))}, file_row_number=true)"
     sql = _insert_sql(file, table, values, extras, "file_row_number + 1", source)
     try:
-        return _inserted(con, sql)
+        # Row numbers come from the file (file_row_number), not from the scan order, so the
+        # insert may run in parallel without keeping the order (CSV files need it kept).
+        with _insertion_order(con, preserve=False):
+            return _inserted(con, sql)
     except duckdb.Error as exc:
         raise LandingFileError(
             file.path,

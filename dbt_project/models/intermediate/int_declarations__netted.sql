@@ -1,3 +1,8 @@
+-- A view, not a table: every declaration line once more, signed, would be the largest table of
+-- the build (≈ 60M rows nationally); its three consumers aggregate it right away, and DuckDB
+-- reads only the columns each of them needs.
+{{ config(materialized='view') }}
+
 -- DEFINITIONS §2 and §5: a credit line negates its amount and volume; net values are the sum of
 -- signed lines. Lines are attributed to the calendar month of their begindatum. Hours use the
 -- unit's hours factor; care days count etmaal units and are never converted to hours.
