@@ -279,11 +279,14 @@ def prepare_no_personal_data(con: duckdb.DuckDBPyConnection, settings: Settings)
                 counts[(str(table), str(column))] = int(n)
         finally:
             con.execute(f"drop table if exists {DELIVERED_BSNS}")
-    for table, group in ([] if delivered else text.groupby("table_name", sort=True)):
-        names = list(group["column_name"])
-        counters = ", ".join(f"count(*) filter (where {_bsn_predicate(quote(c))})" for c in names)
-        row = con.execute(f"select {counters} from {marts_table(str(table))}").fetchone()
-        counts.update({(str(table), c): int(n) for c, n in zip(names, row, strict=True)})
+    else:
+        for table, group in text.groupby("table_name", sort=True):
+            names = list(group["column_name"])
+            counters = ", ".join(
+                f"count(*) filter (where {_bsn_predicate(quote(c))})" for c in names
+            )
+            row = con.execute(f"select {counters} from {marts_table(str(table))}").fetchone()
+            counts.update({(str(table), c): int(n) for c, n in zip(names, row, strict=True)})
     columns["nine_digit_values"] = [
         counts.get((t, c))
         for t, c in zip(columns["table_name"], columns["column_name"], strict=True)
