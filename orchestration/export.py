@@ -117,14 +117,14 @@ def export_warehouse(
             "point --warehouse at the published DuckDB file"
         )
     try:
-        con = duckdb.connect(
-            str(warehouse),
-            read_only=True,
-            config={**(duckdb_config or {}), "preserve_insertion_order": False},
-        )
+        con = duckdb.connect(str(warehouse), read_only=True)
     except duckdb.Error as exc:
         raise ExportError(f"{warehouse}: cannot be opened as a DuckDB database ({exc})") from exc
     try:
+        # Settings by SET, not as connect() config: a reader in this process may hold the file
+        # open already, and DuckDB refuses a second connection with a different configuration.
+        for name, setting in {**(duckdb_config or {}), "preserve_insertion_order": "false"}.items():
+            con.execute(f"SET {name} = {_sql_string(str(setting))}")
         tables = _published_tables(con)
         if not tables:
             raise ExportError(

@@ -37,6 +37,7 @@ from orchestration.ingest.readers import (
     LandingFile,
     LandingFileError,
     discover_files,
+    insertion_order,
     quote_ident,
     quote_literal,
 )
@@ -102,9 +103,11 @@ def ingest_landing(
     return report
 
 
-# Row numbers of CSV files come from the scan order, so insertion order must be preserved
-# (readers.read_csv_file); the progress bar would only clutter logs.
-_SETTINGS = {"preserve_insertion_order": True, "enable_progress_bar": False}
+# Nothing in validation depends on the physical row order (rows are identified by
+# (_file_seq, _source_row)), so DuckDB may work in parallel without keeping it; the readers
+# that number rows by scan order (CSV, XML) keep it for their own insert. The progress bar
+# would only clutter logs.
+_SETTINGS = {"preserve_insertion_order": False, "enable_progress_bar": False}
 
 
 @contextmanager
@@ -216,13 +219,14 @@ def _replace_raw_tables(
             "original_values VARCHAR)"
         )
         for entity in ENTITIES:
-            con.execute(
-                f"INSERT INTO {RAW_SCHEMA}.quarantine SELECT '{entity}', c._source_file, "
-                "c._source_row, split_part(r.rules, ',', 1), r.rules, "
-                f"{_original_values(entity)} FROM {_tables(entity).land} AS c "
-                f"JOIN {_scratch(f'rules_{entity}')} AS r ON r._file_seq = c._file_seq "
-                "AND r._source_row = c._source_row ORDER BY c._file_seq, c._source_row"
-            )
+            with insertion_order(con, preserve=True):  # file and row order, for readers
+                con.execute(
+                    f"INSERT INTO {RAW_SCHEMA}.quarantine SELECT '{entity}', c._source_file, "
+                    "c._source_row, split_part(r.rules, ',', 1), r.rules, "
+                    f"{_original_values(entity)} FROM {_tables(entity).land} AS c "
+                    f"JOIN {_scratch(f'rules_{entity}')} AS r ON r._file_seq = c._file_seq "
+                    "AND r._source_row = c._source_row ORDER BY c._file_seq, c._source_row"
+                )
         report = _report(con, files, rows_read)
         con.execute(
             f"CREATE OR REPLACE TABLE {RAW_SCHEMA}.ingest_files (path VARCHAR, entity VARCHAR, "

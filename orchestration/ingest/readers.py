@@ -18,7 +18,7 @@ To support another format, write a function with the `Reader` signature and add 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -267,11 +267,12 @@ def read_csv_file(con: duckdb.DuckDBPyConnection, file: LandingFile, table: str)
     )
     values = {col: position[name] for col, name in match.present.items()}
     extras = {name: position[name] for name in match.extra}
-    # A window over the scan numbers rows in scan order; insertion order is preserved (the
-    # caller sets preserve_insertion_order), which keeps that the file's row order.
+    # A window over the scan numbers rows in scan order; with insertion order preserved (set
+    # around the insert below) that is the file's row order.
     sql = _insert_sql(file, table, values, extras, "row_number() OVER ()", source)
     try:
-        return _inserted(con, sql)
+        with insertion_order(con, preserve=True):  # row numbers follow the scan order
+            return _inserted(con, sql)
     except duckdb.Error as exc:
         line = csv_text.first_non_utf8_line(file.path)
         if line is not None:
@@ -326,13 +327,21 @@ def _arrow_kind(arrow_type: object) -> str:
 
 
 @contextmanager
-def _insertion_order(con: duckdb.DuckDBPyConnection, *, preserve: bool) -> Iterator[None]:
+def insertion_order(con: duckdb.DuckDBPyConnection, *, preserve: bool) -> Iterator[None]:
+    """DuckDB's preserve_insertion_order for the block: True where row numbers come from the
+    scan order (CSV, XML), False where they do not (Parquet, validation) so work runs in
+    parallel."""
     previous = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
+    restore = f"SET preserve_insertion_order = {str(bool(previous)).lower()}"
     con.execute(f"SET preserve_insertion_order = {str(preserve).lower()}")
     try:
         yield
-    finally:
-        con.execute(f"SET preserve_insertion_order = {str(bool(previous)).lower()}")
+    except BaseException:
+        # Inside a failed transaction DuckDB refuses even a SET: keep the original error.
+        with suppress(duckdb.Error):
+            con.execute(restore)
+        raise
+    con.execute(restore)
 
 
 def read_parquet_file(con: duckdb.DuckDBPyConnection, file: LandingFile, table: str) -> int:
@@ -372,7 +381,7 @@ def read_parquet_file(con: duckdb.DuckDBPyConnection, file: LandingFile, table: 
     try:
         # Row numbers come from the file (file_row_number), not from the scan order, so the
         # insert may run in parallel without keeping the order (CSV files need it kept).
-        with _insertion_order(con, preserve=False):
+        with insertion_order(con, preserve=False):
             return _inserted(con, sql)
     except duckdb.Error as exc:
         raise LandingFileError(
@@ -410,7 +419,8 @@ def read_xml_file(con: duckdb.DuckDBPyConnection, file: LandingFile, table: str)
     try:
         values = {name: f"CAST({quote_ident(name)} AS VARCHAR)" for name in names}
         sql = _insert_sql(file, table, values, {}, "row_number() OVER ()", "_ijw_message")
-        return _inserted(con, sql)
+        with insertion_order(con, preserve=True):  # row numbers follow the message order
+            return _inserted(con, sql)
     finally:
         con.unregister("_ijw_message")
 
