@@ -12,6 +12,7 @@ on the full frame restricted to the columns they name.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import math
@@ -20,7 +21,6 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -290,18 +290,36 @@ def _validate(
     return paired
 
 
-@cache
+_batch_definitions: list[Any] = []  # at most one: the process's whole-dataframe batch definition
+
+
 def _batch_definition() -> Any:
     """One ephemeral GX context per process with a whole-dataframe batch definition."""
     with _context_lock:
-        os.environ["GX_ANALYTICS_ENABLED"] = "false"
-        import great_expectations as gx
-        from great_expectations.data_context.types.base import ProgressBarsConfig
+        if not _batch_definitions:
+            os.environ["GX_ANALYTICS_ENABLED"] = "false"
+            import great_expectations as gx
+            from great_expectations.data_context.types.base import ProgressBarsConfig
 
-        context = gx.get_context(mode="ephemeral")
-        context.variables.progress_bars = ProgressBarsConfig(globally=False)
-        asset = context.data_sources.add_pandas("mart_frames").add_dataframe_asset("frame")
-        return asset.add_batch_definition_whole_dataframe("whole_frame")
+            context = gx.get_context(mode="ephemeral")
+            context.variables.progress_bars = ProgressBarsConfig(globally=False)
+            asset = context.data_sources.add_pandas("mart_frames").add_dataframe_asset("frame")
+            _batch_definitions.append(asset.add_batch_definition_whole_dataframe("whole_frame"))
+        return _batch_definitions[0]
+
+
+def warm_up_in_background() -> threading.Thread:
+    """Import Great Expectations and create its context in a background thread (≈ 3 s of
+    Python), so the first check does not wait for it; a run starts this while DuckDB ingests.
+    A failure here is ignored: the first check creates the context itself and reports it."""
+
+    def warm_up() -> None:
+        with contextlib.suppress(Exception):
+            _batch_definition()
+
+    thread = threading.Thread(target=warm_up, name="gx-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def _signature(expectation_type: str, kwargs: Mapping[str, Any]) -> str:
