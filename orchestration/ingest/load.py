@@ -23,8 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,7 @@ from orchestration.ingest.readers import (
     LandingFile,
     LandingFileError,
     discover_files,
+    duckdb_settings,
     insertion_order,
     quote_ident,
     quote_literal,
@@ -84,7 +84,7 @@ def ingest_landing(
     landing_dir = Path(landing_dir)
     files = discover_files(landing_dir)
     say(f"Found {len(files)} file(s) in {landing_dir}")
-    with _session_settings(con, _SETTINGS):
+    with duckdb_settings(con, _SETTINGS):
         try:
             con.execute(f"DROP SCHEMA IF EXISTS {SCRATCH_SCHEMA} CASCADE")
             con.execute(f"CREATE SCHEMA {SCRATCH_SCHEMA}")
@@ -108,21 +108,6 @@ def ingest_landing(
 # that number rows by scan order (CSV, XML) keep it for their own insert. The progress bar
 # would only clutter logs.
 _SETTINGS = {"preserve_insertion_order": False, "enable_progress_bar": False}
-
-
-@contextmanager
-def _session_settings(con: duckdb.DuckDBPyConnection, settings: dict[str, bool]) -> Iterator[None]:
-    """Apply boolean DuckDB settings for the duration of the block, then restore them."""
-    previous = {
-        name: con.execute(f"SELECT current_setting('{name}')").fetchall()[0][0] for name in settings
-    }
-    for name, setting in settings.items():
-        con.execute(f"SET {name} = {str(setting).lower()}")
-    try:
-        yield
-    finally:
-        for name, setting in previous.items():
-            con.execute(f"SET {name} = {str(bool(setting)).lower()}")
 
 
 def _land(
@@ -218,8 +203,8 @@ def _replace_raw_tables(
             "source_file VARCHAR, source_row BIGINT, rule VARCHAR, rules VARCHAR, "
             "original_values VARCHAR)"
         )
-        for entity in ENTITIES:
-            with insertion_order(con, preserve=True):  # file and row order, for readers
+        with insertion_order(con, preserve=True):  # file and row order, for readers
+            for entity in ENTITIES:
                 con.execute(
                     f"INSERT INTO {RAW_SCHEMA}.quarantine SELECT '{entity}', c._source_file, "
                     "c._source_row, split_part(r.rules, ',', 1), r.rules, "

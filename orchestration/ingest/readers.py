@@ -17,7 +17,7 @@ To support another format, write a function with the `Reader` signature and add 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -327,21 +327,33 @@ def _arrow_kind(arrow_type: object) -> str:
 
 
 @contextmanager
-def insertion_order(con: duckdb.DuckDBPyConnection, *, preserve: bool) -> Iterator[None]:
-    """DuckDB's preserve_insertion_order for the block: True where row numbers come from the
-    scan order (CSV, XML), False where they do not (Parquet, validation) so work runs in
-    parallel."""
-    previous = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
-    restore = f"SET preserve_insertion_order = {str(bool(previous)).lower()}"
-    con.execute(f"SET preserve_insertion_order = {str(preserve).lower()}")
+def duckdb_settings(con: duckdb.DuckDBPyConnection, settings: Mapping[str, bool]) -> Iterator[None]:
+    """Apply boolean DuckDB settings for the duration of the block, then restore them."""
+    previous = {
+        name: con.execute(f"SELECT current_setting('{name}')").fetchall()[0][0] for name in settings
+    }
+    for name, setting in settings.items():
+        con.execute(f"SET {name} = {str(setting).lower()}")
     try:
         yield
     except BaseException:
         # Inside a failed transaction DuckDB refuses even a SET: keep the original error.
         with suppress(duckdb.Error):
-            con.execute(restore)
+            _restore(con, previous)
         raise
-    con.execute(restore)
+    _restore(con, previous)
+
+
+def _restore(con: duckdb.DuckDBPyConnection, previous: Mapping[str, object]) -> None:
+    for name, setting in previous.items():
+        con.execute(f"SET {name} = {str(bool(setting)).lower()}")
+
+
+def insertion_order(con: duckdb.DuckDBPyConnection, *, preserve: bool) -> Iterator[None]:
+    """DuckDB's preserve_insertion_order for the block: True where row numbers come from the
+    scan order (CSV, XML), False where they do not (Parquet, validation) so work runs in
+    parallel."""
+    return duckdb_settings(con, {"preserve_insertion_order": preserve})
 
 
 def read_parquet_file(con: duckdb.DuckDBPyConnection, file: LandingFile, table: str) -> int:
