@@ -45,6 +45,18 @@ def make_landing(root: Path, allocations: list[Path] = (), declarations: list[Pa
     return landing
 
 
+def run_args(
+    landing: Path, warehouse: Path, *, peildatum: str | None = None, report: Path | None = None
+) -> list[str]:
+    """The arguments of `jeugdhulp run` on a landing folder and warehouse."""
+    args = ["run", "--landing", str(landing), "--warehouse", str(warehouse)]
+    if peildatum is not None:
+        args += ["--peildatum", peildatum]
+    if report is not None:
+        args += ["--report", str(report)]
+    return args
+
+
 def run_cli(
     args: list[str], env_extra: dict[str, str] | None = None, timeout: int = 600
 ) -> subprocess.CompletedProcess:

@@ -25,7 +25,7 @@ import pytest
 
 from orchestration.checks.suites import SUITE_NAMES
 from orchestration.ingest.validate import RULES
-from tests.conftest import FIXTURES, ROOT, TEST_HMAC_KEY, run_cli
+from tests.conftest import FIXTURES, ROOT, TEST_HMAC_KEY, run_args, run_cli
 
 BAD_INPUT = FIXTURES / "bad_input"
 PEILDATUM = "2024-01-01"
@@ -123,17 +123,7 @@ class Run:
 
 
 def _cli_args(landing: Path, warehouse: Path, report: Path) -> list[str]:
-    return [
-        "run",
-        "--landing",
-        str(landing),
-        "--warehouse",
-        str(warehouse),
-        "--peildatum",
-        PEILDATUM,
-        "--report",
-        str(report),
-    ]
+    return run_args(landing, warehouse, peildatum=PEILDATUM, report=report)
 
 
 def _run(root: Path, landing: Path, warehouse: Path, name: str, **env: str) -> Run:

@@ -16,7 +16,7 @@ from dagster import (
     multi_asset,
 )
 
-from tests.conftest import CASES, make_landing, run_cli
+from tests.conftest import CASES, make_landing, run_args, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -32,15 +32,7 @@ def _publish_once(tmp_path: Path) -> Path:
     landing = make_landing(tmp_path, allocations=[CASES / "allocations.csv"])
     warehouse = tmp_path / "wh" / "jeugdhulp.duckdb"
     result = run_cli(
-        [
-            "run",
-            "--landing",
-            str(landing),
-            "--warehouse",
-            str(warehouse),
-            "--peildatum",
-            "2024-01-01",
-        ],
+        run_args(landing, warehouse, peildatum="2024-01-01"),
         env_extra={"DAGSTER_HOME": str(tmp_path)},
     )
     assert result.returncode == 0, result.stderr[-3000:]

@@ -38,7 +38,7 @@ import pytest
 
 from orchestration.config import GENERATED_MARKER
 from orchestration.publish import remove_stale_temporaries, temporary_path
-from tests.conftest import ROOT, TEST_HMAC_KEY
+from tests.conftest import ROOT, TEST_HMAC_KEY, run_args
 
 PEILDATUM = "2026-01-01"
 CLIENTS = 1500  # a dbt build of many seconds, a publication of about a second
@@ -102,8 +102,7 @@ def _env(dagster_home: Path) -> dict[str, str]:
 
 
 def _args(landing: Path, warehouse: Path) -> list[str]:
-    paths = ["--landing", str(landing), "--warehouse", str(warehouse)]
-    return ["run", *paths, "--peildatum", PEILDATUM]
+    return run_args(landing, warehouse, peildatum=PEILDATUM)
 
 
 @dataclass

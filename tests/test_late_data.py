@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from tests.conftest import ROOT, TEST_HMAC_KEY, client_key
+from tests.conftest import ROOT, TEST_HMAC_KEY, client_key, run_args
 
 pytestmark = pytest.mark.slow
 
@@ -104,10 +104,10 @@ def _start(root: Path, landing: Path) -> tuple[subprocess.Popen, Path]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("JEUGDHULP_")}
     env.update(JEUGDHULP_HMAC_KEY=TEST_HMAC_KEY, DAGSTER_HOME=str(root))
     warehouse = root / "warehouse" / "jeugdhulp.duckdb"
-    args = ["run", "--landing", str(landing), "--warehouse", str(warehouse)]
+    args = run_args(landing, warehouse, peildatum=PEILDATUM)
     with open(root / "stderr.txt", "w") as stderr:  # a file: a full pipe would stall the run
         process = subprocess.Popen(
-            [sys.executable, "-m", "orchestration.cli", *args, "--peildatum", PEILDATUM],
+            [sys.executable, "-m", "orchestration.cli", *args],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

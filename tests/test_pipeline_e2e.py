@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import CASES, SHARED_CASES, client_key, make_landing, run_cli
+from tests.conftest import CASES, SHARED_CASES, client_key, make_landing, run_args, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -67,17 +67,7 @@ def _run_cases(cases: Path, tmp_path: Path) -> tuple[Path, Path]:
     report = tmp_path / "report.json"
     peildatum = (cases / "peildatum.txt").read_text().strip()
     result = run_cli(
-        [
-            "run",
-            "--landing",
-            str(landing),
-            "--warehouse",
-            str(warehouse),
-            "--peildatum",
-            peildatum,
-            "--report",
-            str(report),
-        ],
+        run_args(landing, warehouse, peildatum=peildatum, report=report),
         env_extra={"DAGSTER_HOME": str(tmp_path)},
     )
     assert result.returncode == 0, result.stderr[-4000:]
@@ -163,7 +153,7 @@ def test_shared_worked_cases_still_match(tmp_path: Path) -> None:
 def test_run_without_key_on_real_data_refuses_naming_the_variable(tmp_path: Path) -> None:
     landing = make_landing(tmp_path, allocations=[CASES / "allocations.csv"])
     result = run_cli(
-        ["run", "--landing", str(landing), "--warehouse", str(tmp_path / "w.duckdb")],
+        run_args(landing, tmp_path / "w.duckdb"),
         env_extra={"JEUGDHULP_HMAC_KEY": "", "DAGSTER_HOME": str(tmp_path)},
     )
     assert result.returncode == 2

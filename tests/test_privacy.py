@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import ROOT, client_key, run_cli
+from tests.conftest import ROOT, client_key, run_args, run_cli
 from tests.test_faults import PEILDATUM, Scenario, fault_scenario
 
 PUBLISHED_SCHEMAS = {"marts", "meta"}
@@ -242,15 +242,7 @@ def test_client_key_is_the_hmac_of_the_bsn(con: duckdb.DuckDBPyConnection) -> No
 def test_run_on_real_data_without_a_key_refuses(published: Scenario, tmp_path: Path) -> None:
     warehouse = tmp_path / "w.duckdb"
     result = run_cli(
-        [
-            "run",
-            "--landing",
-            str(published.landing),
-            "--warehouse",
-            str(warehouse),
-            "--peildatum",
-            PEILDATUM,
-        ],
+        run_args(published.landing, warehouse, peildatum=PEILDATUM),
         env_extra={"JEUGDHULP_HMAC_KEY": "", "DAGSTER_HOME": str(tmp_path)},
     )
     assert result.returncode == 2
