@@ -137,6 +137,15 @@ def compare_databases(left: Path, right: Path, schema: str) -> dict[str, tuple[i
         shutil.rmtree(spill, ignore_errors=True)
 
 
+def verdict(schema: str, tables: dict[str, tuple[int, int]]) -> tuple[bool, str]:
+    """Whether every table of `schema` is equal (compare_databases), and the printed line."""
+    bad = {t: d for t, d in tables.items() if d != (0, 0)}
+    line = f"\n{schema}: {len(tables)} tables compared, nightly vs full rebuild: " + (
+        "identical" if not bad else f"DIFFERENT {bad}"
+    )
+    return not bad, line
+
+
 def files_read(run: PipelineRun) -> tuple[int, int]:
     """(files read, files reused) from the run's Dagster log."""
     text = run.log.read_text(errors="replace") if run.log else ""
@@ -246,12 +255,9 @@ def main(argv: list[str] | None = None) -> int:
     out = [header, "", render(headers, rows)]
     ok = nightly.published
     for schema, tables in differences.items():
-        bad = {t: d for t, d in tables.items() if d != (0, 0)}
-        ok &= not bad
-        out.append(
-            f"\n{schema}: {len(tables)} tables compared, nightly vs full rebuild: "
-            + ("identical" if not bad else f"DIFFERENT {bad}")
-        )
+        same, line = verdict(schema, tables)
+        ok &= same
+        out.append(line)
     print("\n".join(out))
     (folder / "results.md").write_text("\n".join(out) + "\n")
     return 0 if ok else 1
@@ -296,13 +302,8 @@ def _ingest_only(landing: Path, folder: Path, header: str, say) -> int:  # type:
     out = [header, "", render(headers, rows)]
     ok = all(r["ok"] for r in (base, nightly, rebuild))
     if ok:
-        tables = compare_databases(nightly_db, rebuild_db, "raw")
-        bad = {t: d for t, d in tables.items() if d != (0, 0)}
-        ok = not bad
-        out.append(
-            f"\nraw: {len(tables)} tables compared, nightly vs full rebuild: "
-            + ("identical" if not bad else f"DIFFERENT {bad}")
-        )
+        ok, line = verdict("raw", compare_databases(nightly_db, rebuild_db, "raw"))
+        out.append(line)
     print("\n".join(out))
     (folder / "results-ingest.md").write_text("\n".join(out) + "\n")
     return 0 if ok else 1
