@@ -190,6 +190,90 @@ def test_corrupt_parquet_is_rejected(tmp_path: Path) -> None:
     assert "not a readable Parquet file" in str(rejected(landing))
 
 
+def strings_table(rows: list[dict[str, str]], **typed: pa.Array) -> pa.Table:
+    """Rows as a Parquet table of string columns, some columns replaced by typed arrays."""
+    columns = {k: pa.array([r[k] for r in rows], pa.string()) for k in rows[0]}
+    return pa.table({**columns, **typed})
+
+
+def parquet_landing(tmp_path: Path) -> Path:
+    """Parquet files of both entities: runs of files with one schema, a file whose dates are
+    typed (another schema), a file with an extra column, duplicates and a bad row across files."""
+    import datetime as dt
+
+    a = [alloc(toewijzingnummer=f"T{i:03d}") for i in range(1, 5)]
+    d = [decl(declaratienummer=f"D{i:03d}", toewijzingnummer=f"T{i:03d}") for i in range(1, 5)]
+    return make_landing(
+        tmp_path,
+        {
+            "allocations/1.parquet": parquet_bytes(strings_table(a[:2])),
+            "allocations/2.parquet": parquet_bytes(strings_table([a[2], a[0]])),  # a duplicate
+            "allocations/3.parquet": parquet_bytes(
+                strings_table([a[3]], ingangsdatum=pa.array([dt.date(2023, 1, 1)], pa.date32()))
+            ),
+            "allocations/4.parquet": parquet_bytes(strings_table([a[1] | {"bsn": "123"}])),
+            "declarations/1.parquet": parquet_bytes(strings_table(d[:2])),
+            "declarations/2.parquet": parquet_bytes(
+                strings_table(d[2:], opmerking=pa.array(["x", None], pa.string()))
+            ),
+        },
+    )
+
+
+def every_raw_row(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
+    tables = ("allocations", "declarations", "quarantine", "ingest_files")
+    return {t: sorted(con.execute(f"SELECT * FROM raw.{t}").fetchall(), key=repr) for t in tables}
+
+
+def test_parquet_files_of_one_schema_are_read_together(tmp_path: Path) -> None:
+    from orchestration.ingest.readers import discover_files, parquet_batches
+
+    landing = parquet_landing(tmp_path)
+    batches = [[f.rel for f in batch] for batch in parquet_batches(discover_files(landing))]
+    assert batches == [
+        ["allocations/1.parquet", "allocations/2.parquet"],
+        ["allocations/3.parquet"],  # typed ingangsdatum: another schema
+        ["allocations/4.parquet"],
+        ["declarations/1.parquet"],
+        ["declarations/2.parquet"],  # an extra column: another schema
+    ]
+
+
+def test_parquet_read_together_equals_parquet_read_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orchestration.ingest import readers
+
+    landing = parquet_landing(tmp_path)
+    _, together = ingest(landing)
+    monkeypatch.setattr(readers, "PARQUET_BATCH_ROWS", 0)  # every file a batch of its own
+    _, alone = ingest(landing)
+    assert every_raw_row(together) == every_raw_row(alone)
+    assert ("allocations/4.parquet", 1, "invalid_bsn") in {
+        (q["source_file"], q["source_row"], q["rule"]) for q in quarantined(together)
+    }
+    files = dict(together.execute("SELECT path, rows_duplicate FROM raw.ingest_files").fetchall())
+    assert files["allocations/2.parquet"] == 1
+
+
+def test_unreadable_parquet_file_in_a_batch_is_named(tmp_path: Path) -> None:
+    from orchestration.ingest import incremental
+
+    landing = parquet_landing(tmp_path)
+    good = (landing / "allocations" / "2.parquet").read_bytes()
+    footer = int.from_bytes(good[-8:-4], "little")
+    broken = good[:4] + bytes([7]) * (len(good) - footer - 12) + good[-footer - 8 :]
+    (landing / "allocations" / "2.parquet").write_bytes(broken)
+    con = duckdb.connect()
+    with pytest.raises(LandingFileError) as info:
+        ingest_landing(landing, con, hmac_key=KEY, peildatum=PEILDATUM)
+    assert info.value.path.name == "2.parquet" and "allocations" in str(info.value.path)
+    assert "could not be read" in str(info.value)
+    # the file before it in its batch is landed and kept; nothing of the broken file is
+    cached = con.execute(f"SELECT rel FROM {incremental.FILES_TABLE} ORDER BY rel").fetchall()
+    assert cached == [("allocations/1.parquet",)]
+
+
 # ----------------------------------------------------------------------------- rejected files
 
 

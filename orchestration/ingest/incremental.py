@@ -27,7 +27,15 @@ from pathlib import Path
 import duckdb
 
 from orchestration.ingest.contract import ENTITIES
-from orchestration.ingest.readers import LandingFile, create_landing_table, land_file, quote_ident
+from orchestration.ingest.readers import (
+    LandingFile,
+    ParquetBatchError,
+    create_landing_table,
+    land_file,
+    parquet_batches,
+    quote_ident,
+    read_parquet_files,
+)
 
 LANDED_SCHEMA = "_ingest_landed"
 FILES_TABLE = f"{LANDED_SCHEMA}.files"
@@ -112,6 +120,7 @@ def land_incrementally(
     }
     stats = LandingStats()
     current: dict[str, int] = {}  # rel -> file_id
+    pending: list[_Pending] = []
     for file in files:
         print_ = fingerprint(file)
         cached = known.get(file.rel)
@@ -122,13 +131,17 @@ def land_incrementally(
                 [print_.mtime_ns, file_id],
             )
             stats.reused.append(file.rel)
+            stats.rows_read[file.rel] = rows
+            current[file.rel] = file_id
             say(f"Reused {file.rel}: {rows} rows (unchanged since it was read)")
         else:
-            file_id, rows = _land_one(con, file, print_, version, cached[0] if cached else None)
-            stats.read.append(file.rel)
-            say(f"Read {file.rel}: {rows} rows")
-        current[file.rel] = file_id
-        stats.rows_read[file.rel] = rows
+            pending.append(_Pending(file, print_, cached[0] if cached else None))
+    for group in _read_groups(pending):
+        for item, file_id, rows in _land_group(con, group, version):
+            stats.read.append(item.file.rel)
+            stats.rows_read[item.file.rel] = rows
+            current[item.file.rel] = file_id
+            say(f"Read {item.file.rel}: {rows} rows")
     for rel, cached in known.items():
         if rel not in current:
             _forget(con, cached[0])
@@ -163,41 +176,76 @@ def _prepare_cache(con: duckdb.DuckDBPyConnection, version: str, full_refresh: b
         create_landing_table(con, landed_table(entity), entity)
 
 
-def _land_one(
-    con: duckdb.DuckDBPyConnection,
-    file: LandingFile,
-    print_: FileFingerprint,
-    version: str,
-    previous_id: int | None,
-) -> tuple[int, int]:
-    """Read one file into the cache (replacing its previous content), in one transaction."""
-    file_id = con.execute(f"SELECT coalesce(max(file_id), 0) + 1 FROM {FILES_TABLE}").fetchall()[0][
+@dataclass(frozen=True)
+class _Pending:
+    """A file to read: new, or changed since `previous_id` was landed."""
+
+    file: LandingFile
+    print_: FileFingerprint
+    previous_id: int | None
+
+
+def _read_groups(pending: Sequence[_Pending]) -> list[list[_Pending]]:
+    """Files read together: Parquet files of one entity and schema in batches
+    (`readers.parquet_batches`), every other file on its own; in the given order."""
+    by_rel = {item.file.rel: item for item in pending}
+    parquet = [item.file for item in pending if item.file.format == "parquet"]
+    batches = {batch[0].rel: batch for batch in parquet_batches(parquet)}
+    groups: list[list[_Pending]] = []
+    for item in pending:
+        if item.file.format != "parquet":
+            groups.append([item])
+        elif item.file.rel in batches:
+            groups.append([by_rel[f.rel] for f in batches[item.file.rel]])
+    return groups
+
+
+def _land_group(
+    con: duckdb.DuckDBPyConnection, group: Sequence[_Pending], version: str
+) -> list[tuple[_Pending, int, int]]:
+    """Read files into the cache (replacing their previous content) in one transaction:
+    (file, file_id, rows read) each. A batch of Parquet files that fails is read again one
+    file at a time, so that the error names the file (the files before it stay cached)."""
+    first_id = con.execute(f"SELECT coalesce(max(file_id), 0) + 1 FROM {FILES_TABLE}").fetchall()[
         0
-    ]
+    ][0]
+    ids = {item.file.rel: int(first_id) + i for i, item in enumerate(group)}
     con.execute("BEGIN TRANSACTION")
     try:
-        if previous_id is not None:
-            _delete_rows(con, previous_id)
-        rows = land_file(con, replace(file, seq=file_id), landed_table(file.entity))
-        con.execute(
+        for item in group:
+            if item.previous_id is not None:
+                _delete_rows(con, item.previous_id)
+        files = [replace(item.file, seq=ids[item.file.rel]) for item in group]
+        table = landed_table(group[0].file.entity)
+        if group[0].file.format == "parquet":
+            rows = read_parquet_files(con, files, table)
+        else:
+            rows = {files[0].rel: land_file(con, files[0], table)}
+        con.executemany(
             f"INSERT INTO {FILES_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                file_id,
-                file.rel,
-                file.entity,
-                file.format,
-                print_.size,
-                print_.mtime_ns,
-                print_.sha256,
-                version,
-                rows,
+                [
+                    ids[item.file.rel],
+                    item.file.rel,
+                    item.file.entity,
+                    item.file.format,
+                    item.print_.size,
+                    item.print_.mtime_ns,
+                    item.print_.sha256,
+                    version,
+                    rows[item.file.rel],
+                ]
+                for item in group
             ],
         )
         con.execute("COMMIT")
+    except ParquetBatchError:
+        con.execute("ROLLBACK")
+        return [landed for item in group for landed in _land_group(con, [item], version)]
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return int(file_id), int(rows)
+    return [(item, ids[item.file.rel], rows[item.file.rel]) for item in group]
 
 
 def _delete_rows(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
