@@ -1,13 +1,12 @@
 """dbt models as Dagster assets: one asset per model/seed, grouped and keyed by layer."""
 
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
-import duckdb
 from dagster import AssetExecutionContext, AssetKey, AssetMaterialization, MetadataValue, Output
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DbtCliInvocation, DbtCliResource, dbt_assets
 
 from orchestration.config import load_settings
 from orchestration.dbt_project import jeugdhulp_dbt_project
@@ -74,87 +73,56 @@ def jeugdhulp_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource) ->
     settings = load_settings()
     settings.export_env()
     context.log.info(f"dbt build on {settings.working_db_path} with vars {settings.dbt_vars()}")
-    # dbt runs in a subprocess that holds the working database's write lock until it ends, and
-    # DuckDB refuses a second in-process connection with another configuration: so collect the
-    # events, then add row counts and previews from one short read-only connection.
     args = dbt_build_args(settings.dbt_vars(), unit_tests=settings.dbt_unit_tests)
-    events = list(dbt.cli(args, context=context).stream())
-    yield from with_table_metadata(events, settings.working_db_path, context.asset_key_for_output)
+    invocation = dbt.cli(args, context=context)
+    yield from stream_with_table_metadata(invocation, context)
 
 
-def with_table_metadata(
-    events: list[Any], working_db: Path, key_for_output: Callable[[str], AssetKey]
+ROW_COUNT_LINE = re.compile(r"^row count of (?P<unique_id>\S+): (?P<rows>\d+)$")
+"""The log line of macros/row_count.sql (a post-hook of every model and seed)."""
+
+
+def row_count_of(raw_event: Mapping[str, Any]) -> tuple[str, int] | None:
+    """(unique_id, rows) when a dbt log event is the row count line of a table just built."""
+    if raw_event.get("info", {}).get("name") != "JinjaLogInfo":
+        return None
+    match = ROW_COUNT_LINE.match(str(raw_event["info"].get("msg", "")))
+    return (match["unique_id"], int(match["rows"])) if match else None
+
+
+def stream_with_table_metadata(
+    invocation: DbtCliInvocation, context: AssetExecutionContext
 ) -> Iterator[Any]:
-    """The dbt events, with `dagster/row_count` (and a 5-row preview for marts) added to each
-    materialised table."""
-    keyed = [e for e in events if isinstance(e, Output | AssetMaterialization)]
-    extra: dict[str, dict[str, Any]] = {}
-    if keyed and working_db.exists():
-        con = duckdb.connect(str(working_db), read_only=True)
-        try:
-            for event in keyed:
-                key = _event_key(event, key_for_output)
-                if key is None or key.path[0] not in (
-                    "staging",
-                    "intermediate",
-                    "marts",
-                    "reference",
-                ):
-                    continue
-                schema, table = key.path[0], key.path[-1]
-                try:
-                    n = con.execute(f'select count(*) from "{schema}"."{table}"').fetchall()[0][0]
-                except duckdb.Error:
-                    continue
-                meta: dict[str, Any] = {"dagster/row_count": MetadataValue.int(int(n))}
-                if schema == "marts":
-                    preview = con.execute(f'select * from "{schema}"."{table}" limit 5').df()
-                    meta["preview"] = MetadataValue.md(preview.to_markdown(index=False))
-                if key == INDICATOR_VALUES:
-                    meta["latest_vs_target"] = MetadataValue.md(latest_indicator_table(con))
-                extra[key.to_user_string()] = meta
-        finally:
-            con.close()
-    for event in events:
-        key = (
-            _event_key(event, key_for_output)
-            if isinstance(event, Output | AssetMaterialization)
-            else None
-        )
-        if key is not None and key.to_user_string() in extra:
-            event = event.with_metadata({**event.metadata, **extra[key.to_user_string()]})
-        yield event
-
-
-INDICATOR_VALUES = AssetKey(["marts", "fct_indicator_values"])
-
-
-def latest_indicator_table(con: duckdb.DuckDBPyConnection) -> str:
-    """Markdown: per region and indicator, the latest year's region-wide value against its
-    target (suppressed and provisional values marked), for the asset page in the UI."""
-    frame = con.execute(
-        """
-        with regional as (
-            select * from marts.fct_indicator_values
-            where gemeentecode = '' and segment = '' and aanbieder_agb = ''
-        ),
-        latest as (
-            select *, row_number() over (
-                partition by regio, indicator_code order by period_year desc) as rn
-            from regional
-        )
-        select regio, indicator_code as indicator, period_year as jaar,
-            case when suppressed then 'onderdrukt' else cast(round(value, 2) as varchar) end
-                as waarde,
-            unit as eenheid, coalesce(cast(round(target_value, 2) as varchar), '') as streefwaarde,
-            case when meets_target then 'ja' when not meets_target then 'nee' else '' end
-                as gehaald,
-            case when is_final then '' else 'voorlopig' end as status
-        from latest where rn = 1
-        order by regio, indicator_code
-        """
-    ).df()
-    return frame.to_markdown(index=False) if len(frame) else "_no indicator values_"
+    """dbt's events as they happen, so Dagster stores them while dbt is still building; each
+    table's Output carries `dagster/row_count` from the log line of macros/row_count.sql (dbt's
+    subprocess holds the working database's write lock until it ends, so the count cannot be
+    read from here). Previews of the marts are on the published warehouse asset."""
+    translator = invocation.dagster_dbt_translator
+    nodes = invocation.manifest["nodes"]
+    rows: dict[AssetKey, int] = {}
+    for message in invocation.stream_raw_events():
+        counted = row_count_of(message.raw_event)
+        if counted is not None and counted[0] in nodes:
+            rows[translator.get_asset_key(nodes[counted[0]])] = counted[1]
+        for event in message.to_default_asset_events(
+            manifest=invocation.manifest,
+            dagster_dbt_translator=translator,
+            context=context,
+            target_path=invocation.target_path,
+            project=invocation.project,
+        ):
+            if not isinstance(event, Output | AssetMaterialization):
+                yield event
+                continue
+            key = _event_key(event, context.asset_key_for_output)
+            if key is None:
+                yield event
+                continue
+            if key in rows:
+                event = event.with_metadata(
+                    {**event.metadata, "dagster/row_count": MetadataValue.int(rows[key])}
+                )
+            yield event
 
 
 def _event_key(event: Any, key_for_output: Callable[[str], AssetKey]) -> AssetKey | None:

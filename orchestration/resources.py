@@ -31,7 +31,7 @@ class JeugdhulpDbtCliResource(DbtCliResource):
     * no dbt adapter is opened inside the Dagster process (3-4 s: profile, project and base
       macros loaded a second time). dagster-dbt uses that adapter only for
       `fetch_row_counts()` / `fetch_column_metadata()`, which this project does not call: row
-      counts come from one read-only connection after dbt ends (`dbt.with_table_metadata`).
+      counts come from dbt's own log (macros/row_count.sql, `dbt.stream_with_table_metadata`).
     """
 
     @cached_property

@@ -125,3 +125,13 @@ def test_dbt_settings_reject_nonsense() -> None:
         load_settings({"JEUGDHULP_DBT_UNIT_TESTS": "maybe"})
     with pytest.raises(ConfigError, match="at least 1"):
         load_settings({"JEUGDHULP_DBT_THREADS": "0"})
+
+
+def test_row_count_lines_of_the_dbt_log_are_recognised() -> None:
+    from orchestration.dbt import row_count_of
+
+    line = {"info": {"name": "JinjaLogInfo", "msg": "row count of model.jeugdhulp.fct_x: 1234"}}
+    assert row_count_of(line) == ("model.jeugdhulp.fct_x", 1234)
+    assert row_count_of({"info": {"name": "JinjaLogInfo", "msg": "row count of x: many"}}) is None
+    other = {"info": {"name": "LogModelResult", "msg": "row count of model.jeugdhulp.y: 1"}}
+    assert row_count_of(other) is None

@@ -136,9 +136,36 @@ def test_worked_cases_publish_expected_trajectories(tmp_path: Path) -> None:
 
     data = json.loads(report.read_text())
     assert data["published"] is True and data["failed_checks"] == []
+    _assert_asset_metadata(tmp_path, warehouse)
     [f] = data["files"]
     assert f["rows_read"] == 20
     assert f["rows_read"] == f["rows_loaded"] + f["rows_quarantined"] + f["rows_duplicate"]
+
+
+def _assert_asset_metadata(dagster_home: Path, warehouse: Path) -> None:
+    """What the UI shows: every dbt table's row count as built, the published tables' previews."""
+    from dagster import AssetKey, DagsterInstance
+
+    working_db = warehouse.parent / f".{warehouse.stem}.working.duckdb"
+    with (
+        DagsterInstance.from_config(str(dagster_home)) as instance,
+        duckdb.connect(str(working_db), read_only=True) as con,
+    ):
+        tables = con.execute(
+            "select schema_name, table_name from duckdb_tables() "
+            "where schema_name in ('reference', 'intermediate', 'indicator_cells', 'marts')"
+        ).fetchall()
+        assert len(tables) > 50
+        for schema, table in tables:
+            event = instance.get_latest_materialization_event(AssetKey([schema, table]))
+            assert event is not None, (schema, table)
+            metadata = event.asset_materialization.metadata
+            n = con.execute(f'select count(*) from "{schema}"."{table}"').fetchall()[0][0]
+            assert metadata["dagster/row_count"].value == n, (schema, table)
+        published = instance.get_latest_materialization_event(AssetKey(["published", "warehouse"]))
+        metadata = published.asset_materialization.metadata
+        assert "client_key" in metadata["preview fct_trajectories"].value
+        assert "recidive" in metadata["latest_vs_target"].value
 
 
 @pytest.mark.skipif(

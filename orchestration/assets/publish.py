@@ -1,7 +1,10 @@
 """The published warehouse as a Dagster asset: runs only after every blocking check passed."""
 
+import contextlib
 from collections.abc import Sequence
+from pathlib import Path
 
+import duckdb
 from dagster import (
     AssetExecutionContext,
     AssetKey,
@@ -12,7 +15,7 @@ from dagster import (
 )
 
 from orchestration.config import load_settings
-from orchestration.publish import publish_marts
+from orchestration.publish import PUBLISHED_SCHEMA, publish_marts
 
 PUBLISHED_WAREHOUSE = AssetKey(["published", "warehouse"])
 
@@ -54,10 +57,54 @@ def build_publish_asset(marts: Sequence[AssetKey]) -> AssetsDefinition:
                 "tables": MetadataValue.json(result.tables),
                 "peildatum": settings.peildatum.isoformat(),
                 "published_at": result.published_at,
+                **previews(result.warehouse, tables),
             }
         )
 
     return published_warehouse
+
+
+def previews(warehouse: Path, tables: Sequence[str]) -> dict[str, MetadataValue]:
+    """For the asset page in the UI: the first 5 rows of each published table, and the latest
+    indicator values against their targets."""
+    meta: dict[str, MetadataValue] = {}
+    with contextlib.closing(duckdb.connect(str(warehouse), read_only=True)) as con:
+        for table in tables:
+            with contextlib.suppress(duckdb.Error):
+                frame = con.execute(f'select * from "{PUBLISHED_SCHEMA}"."{table}" limit 5').df()
+                meta[f"preview {table}"] = MetadataValue.md(frame.to_markdown(index=False))
+        if "fct_indicator_values" in tables:
+            with contextlib.suppress(duckdb.Error):
+                meta["latest_vs_target"] = MetadataValue.md(latest_indicator_table(con))
+    return meta
+
+
+def latest_indicator_table(con: duckdb.DuckDBPyConnection) -> str:
+    """Markdown: per region and indicator, the latest year's region-wide value against its
+    target (suppressed and provisional values marked), for the asset page in the UI."""
+    frame = con.execute(
+        """
+        with regional as (
+            select * from marts.fct_indicator_values
+            where gemeentecode = '' and segment = '' and aanbieder_agb = ''
+        ),
+        latest as (
+            select *, row_number() over (
+                partition by regio, indicator_code order by period_year desc) as rn
+            from regional
+        )
+        select regio, indicator_code as indicator, period_year as jaar,
+            case when suppressed then 'onderdrukt' else cast(round(value, 2) as varchar) end
+                as waarde,
+            unit as eenheid, coalesce(cast(round(target_value, 2) as varchar), '') as streefwaarde,
+            case when meets_target then 'ja' when not meets_target then 'nee' else '' end
+                as gehaald,
+            case when is_final then '' else 'voorlopig' end as status
+        from latest where rn = 1
+        order by regio, indicator_code
+        """
+    ).df()
+    return frame.to_markdown(index=False) if len(frame) else "_no indicator values_"
 
 
 PARQUET_EXPORT = AssetKey(["published", "parquet_export"])
