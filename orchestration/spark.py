@@ -3,7 +3,7 @@
 The ingestion writes the raw tables (DEFINITIONS §2) into the DuckDB working database. On Spark
 the models read them from database `raw`; this module moves them there:
 
-- `export_raw_tables` copies raw.allocations and raw.declarations of a DuckDB working database
+- `export_raw_tables` copies raw.allocations, raw.declarations and raw.clients of a DuckDB working database
   to Parquet (one folder per table);
 - `register_raw_tables` registers such folders as external tables `raw.<table>` of a Spark
   session (on a cluster: the session of a notebook or job);
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 RAW_DATABASE = "raw"
-RAW_TABLES = ("allocations", "declarations")
+RAW_TABLES = ("allocations", "declarations", "clients")
 # The published marts (DEFINITIONS §4–§6); fct_indicator_values only once the indicators exist.
 MART_TABLES = (
     "marts.fct_trajectories",
@@ -140,7 +140,9 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Example: python -m orchestration.spark --raw-parquet raw_parquet -- "
         "build --target spark --project-dir dbt_project --profiles-dir dbt_project",
     )
-    parser.add_argument("--raw-parquet", type=Path, help="folder with allocations/, declarations/")
+    parser.add_argument(
+        "--raw-parquet", type=Path, help="folder with allocations/, declarations/, clients/"
+    )
     parser.add_argument("--export-dir", type=Path, help="after dbt, copy tables to Parquet here")
     parser.add_argument(
         "--export",

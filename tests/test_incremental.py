@@ -29,7 +29,7 @@ from tests.test_ingest_support import (
     make_landing,
 )
 
-RAW_TABLES = ("allocations", "declarations", "quarantine", "ingest_files")
+RAW_TABLES = ("allocations", "declarations", "clients", "quarantine", "ingest_files")
 
 
 def allocations_csv(*rows: dict[str, str]) -> str:

@@ -279,7 +279,8 @@ RAW_DDL = """
 create schema raw;
 create table raw.allocations (
     toewijzingnummer varchar, gemeentecode varchar, aanbieder_agb varchar, bsn varchar,
-    client_key varchar, geboortedatum date, productcategorie varchar, productcode varchar,
+    client_key varchar, client_id integer, geboortedatum date, productcategorie varchar,
+    productcode varchar,
     ingangsdatum date, einddatum date, toewijzingsdatum date, volume bigint, eenheid varchar,
     frequentie varchar, reden_wijziging varchar, verwijzer_type varchar,
     reden_beeindiging varchar, dagtekening date, _source_file varchar, _source_row bigint,
@@ -288,10 +289,11 @@ create table raw.allocations (
 create table raw.declarations (
     declaratienummer varchar, vorig_declaratienummer varchar, debet_credit varchar,
     toewijzingnummer varchar, gemeentecode varchar, aanbieder_agb varchar, bsn varchar,
-    client_key varchar, productcategorie varchar, productcode varchar, begindatum date,
-    einddatum date, geleverd_volume double, eenheid varchar, bedrag bigint,
+    client_key varchar, client_id integer, productcategorie varchar, productcode varchar,
+    begindatum date, einddatum date, geleverd_volume double, eenheid varchar, bedrag bigint,
     _source_file varchar, _source_row bigint, _file_seq integer, _extra varchar
 );
+create table raw.clients (client_id integer, client_key varchar);
 """
 
 

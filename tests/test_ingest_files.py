@@ -221,7 +221,7 @@ def parquet_landing(tmp_path: Path) -> Path:
 
 
 def every_raw_row(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
-    tables = ("allocations", "declarations", "quarantine", "ingest_files")
+    tables = ("allocations", "declarations", "clients", "quarantine", "ingest_files")
     return {t: sorted(con.execute(f"SELECT * FROM raw.{t}").fetchall(), key=repr) for t in tables}
 
 
@@ -427,3 +427,34 @@ def test_connection_settings_are_restored(tmp_path: Path) -> None:
     assert con.execute("SELECT current_setting('preserve_insertion_order')").fetchall() == [
         (False,)
     ]
+
+
+# ----------------------------------------------------------------------------- client ids
+
+
+def test_client_ids_follow_the_client_keys_and_match_the_rows(tmp_path: Path) -> None:
+    from tests.test_ingest_support import OTHER_VALID_BSN
+
+    landing = make_landing(
+        tmp_path,
+        {
+            "allocations/a.csv": csv_text(
+                [alloc(), alloc(toewijzingnummer="T2", bsn=OTHER_VALID_BSN)]
+            ),
+            "declarations/d.csv": csv_text(
+                [decl(), decl(declaratienummer="D2", toewijzingnummer="T2", bsn=OTHER_VALID_BSN)]
+            ),
+        },
+    )
+    _, con = ingest(landing)
+    clients = con.execute("SELECT client_id, client_key FROM raw.clients ORDER BY 1").fetchall()
+    assert [i for i, _ in clients] == [1, 2]
+    assert [k for _, k in clients] == sorted(k for _, k in clients)  # id follows the key
+    for entity in ("allocations", "declarations"):
+        pairs = con.execute(
+            f"SELECT DISTINCT r.client_id, c.client_key = r.client_key FROM raw.{entity} AS r "
+            "JOIN raw.clients AS c USING (client_id)"
+        ).fetchall()
+        assert sorted(pairs) == [(1, True), (2, True)]
+    columns = [r[0] for r in con.execute("DESCRIBE raw.clients").fetchall()]
+    assert columns == ["client_id", "client_key"]  # no BSN

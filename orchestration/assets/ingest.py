@@ -28,6 +28,7 @@ RAW_ALLOCATIONS = AssetKey(["raw", "allocations"])
 RAW_DECLARATIONS = AssetKey(["raw", "declarations"])
 RAW_QUARANTINE = AssetKey(["raw", "quarantine"])
 RAW_INGEST_FILES = AssetKey(["raw", "ingest_files"])
+RAW_CLIENTS = AssetKey(["raw", "clients"])
 ACCOUNTING_CHECK = "delivery_accounted_for"
 
 _SPECS = [
@@ -40,6 +41,11 @@ _SPECS = [
         RAW_DECLARATIONS,
         description="Declaration lines (declaraties, iJw JW323) from landing/declarations/ that "
         "pass the row rules of DEFINITIONS §2.",
+    ),
+    AssetSpec(
+        RAW_CLIENTS,
+        description="One row per client of the loaded rows: client_id (an integer stand-in used "
+        "inside the working database) and client_key (DEFINITIONS §7). No BSN.",
     ),
     AssetSpec(
         RAW_QUARANTINE,
@@ -128,7 +134,7 @@ def landing_ingest(context: AssetExecutionContext) -> Iterator[Any]:
         )
         counts = {
             name: con.execute(f"select count(*) from raw.{name}").fetchall()[0][0]
-            for name in ("allocations", "declarations", "quarantine", "ingest_files")
+            for name in ("allocations", "declarations", "clients", "quarantine", "ingest_files")
         }
     except LandingFileError as exc:
         raise Failure(
@@ -139,6 +145,10 @@ def landing_ingest(context: AssetExecutionContext) -> Iterator[Any]:
         con.close()
 
     # The bookkeeping tables first: they are complete even when a blocking check below fails.
+    yield MaterializeResult(
+        asset_key=RAW_CLIENTS,
+        metadata={"dagster/row_count": counts["clients"]},
+    )
     yield MaterializeResult(
         asset_key=RAW_QUARANTINE,
         metadata={"dagster/row_count": counts["quarantine"]},

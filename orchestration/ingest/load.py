@@ -4,8 +4,9 @@
 validates the rows set-based in DuckDB (`validate.py`), and replaces, in one transaction:
 
 - raw.allocations, raw.declarations: the rows that pass every rule, typed, with `client_key`
-  (§7) and lineage (_source_file, _source_row, _file_seq, _extra). The BSN stays here — the
-  working database is never published; dbt staging drops it.
+  (§7), `client_id` and lineage (_source_file, _source_row, _file_seq, _extra). The BSN stays
+  here — the working database is never published; dbt staging drops it.
+- raw.clients: client_id → client_key, one row per client (no BSN).
 - raw.quarantine: every row that breaks a rule, once, with its primary rule, all broken
   rules and the original values as JSON text.
 - raw.ingest_files: one row per file with the counts of `FileReport`.
@@ -155,14 +156,19 @@ def _validate(
 
 
 def _client_keys(con: duckdb.DuckDBPyConnection, hmac_key: bytes) -> None:
-    """One client key per distinct BSN of the loaded rows (hashing.py is the definition)."""
+    """One client key per distinct BSN of the loaded rows (hashing.py is the definition), and
+    a client_id: the client's position in client_key order, an integer stand-in for the
+    64-character key where dbt groups tens of millions of rows (it follows the key, not the
+    BSN, and is never published)."""
     distinct = " UNION ".join(
         f"SELECT l.bsn FROM {_tables(entity).land} AS l WHERE {_tables(entity).clean('l')}"
         for entity in ENTITIES
     )
     con.execute(
         f"CREATE OR REPLACE TABLE {_scratch('client_keys')} AS "
-        f"SELECT bsn, {client_key_sql('bsn')} AS client_key FROM ({distinct})",
+        "SELECT bsn, client_key, "
+        "CAST(row_number() OVER (ORDER BY client_key) AS INTEGER) AS client_id FROM ("
+        f"SELECT bsn, {client_key_sql('bsn')} AS client_key FROM ({distinct}))",
         client_key_params(hmac_key),
     )
 
@@ -194,10 +200,14 @@ def _replace_raw_tables(
             selects = ", ".join(f"{typed(c, 'c')} AS {quote_ident(c.name)}" for c in columns)
             con.execute(
                 f"CREATE OR REPLACE TABLE {RAW_SCHEMA}.{entity} AS "
-                f"SELECT {selects}, k.client_key, {LINEAGE} FROM {tables.land} AS c "
+                f"SELECT {selects}, k.client_key, k.client_id, {LINEAGE} FROM {tables.land} AS c "
                 f"JOIN {_scratch('client_keys')} AS k ON k.bsn = {value('bsn', 'c')} "
                 f"WHERE {tables.clean('c')}"
             )
+        con.execute(
+            f"CREATE OR REPLACE TABLE {RAW_SCHEMA}.clients AS SELECT client_id, client_key "
+            f"FROM {_scratch('client_keys')} ORDER BY client_id"
+        )
         con.execute(
             f"CREATE OR REPLACE TABLE {RAW_SCHEMA}.quarantine (entity VARCHAR, "
             "source_file VARCHAR, source_row BIGINT, rule VARCHAR, rules VARCHAR, "

@@ -6,6 +6,9 @@
 -- DEFINITIONS §2 and §5: a credit line negates its amount and volume; net values are the sum of
 -- signed lines. Lines are attributed to the calendar month of their begindatum. Hours use the
 -- unit's hours factor; care days count etmaal units and are never converted to hours.
+-- A line names its allocation by (gemeentecode, toewijzingnummer); the consumers aggregate
+-- first and join the allocation (and the client_key of client_id) afterwards, so tens of
+-- millions of lines are never joined or grouped on the long keys.
 with lines as (
     select * from {{ ref('stg_raw__declarations') }}
 ),
@@ -14,20 +17,15 @@ units as (
     select * from {{ ref('units') }}
 ),
 
-allocations as (
-    select allocation_key, gemeentecode, toewijzingnummer
-    from {{ ref('int_allocations__effective') }}
-),
-
 signed as (
     select
         -- keys
         lines.declaratienummer,
         lines.vorig_declaratienummer,
-        allocations.allocation_key,
         lines.gemeentecode,
         lines.toewijzingnummer,
         lines.client_key,
+        lines.client_id,
         lines.aanbieder_agb,
         lines.productcategorie,
         lines.productcode,
@@ -49,9 +47,6 @@ signed as (
     from lines
     left join units
         on lines.eenheid = units.eenheid
-    left join allocations
-        on lines.gemeentecode = allocations.gemeentecode
-        and lines.toewijzingnummer = allocations.toewijzingnummer
 )
 
 select * from signed

@@ -11,6 +11,7 @@ renamed as (
         gemeentecode,
         toewijzingnummer,
         client_key,
+        client_id,
         aanbieder_agb,
         -- product
         productcategorie,

@@ -9,22 +9,24 @@ with allocations as (
     select * from {{ ref('int_indicators__allocations') }}
 ),
 
+-- per allocation (gemeentecode, toewijzingnummer, as the lines name it) and begindatum
 declared_days as (
     select
-        allocation_key,
+        gemeentecode,
+        toewijzingnummer,
         begindatum
     from {{ ref('int_declarations__netted') }}
-    where allocation_key is not null
-    group by allocation_key, begindatum
+    group by gemeentecode, toewijzingnummer, begindatum
     having sum(net_amount_cents) > 0 or sum(net_volume) > 0
 ),
 
 starts as (
     select
-        allocation_key,
+        gemeentecode,
+        toewijzingnummer,
         min(begindatum) as start_of_care
     from declared_days
-    group by allocation_key
+    group by gemeentecode, toewijzingnummer
 ),
 
 measured as (
@@ -38,7 +40,8 @@ measured as (
             as days_issued_at_peildatum
     from allocations
     left join starts
-        on allocations.allocation_key = starts.allocation_key
+        on allocations.gemeentecode = starts.gemeentecode
+        and allocations.toewijzingnummer = starts.toewijzingnummer
 )
 
 select

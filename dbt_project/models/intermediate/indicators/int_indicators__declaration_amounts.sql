@@ -15,13 +15,19 @@ regions as (
     select * from {{ ref('regions') }}
 ),
 
+clients as (
+    select * from {{ ref('stg_raw__clients') }}
+),
+
+-- Lines are joined to their allocation by (gemeentecode, toewijzingnummer) and grouped by the
+-- integer client_id; the client_key is looked up once per group.
 attributed as (
     select
         lines.period_year,
         coalesce(regions.regio, 'onbekend') as regio,
         lines.gemeentecode,
         lines.aanbieder_agb,
-        lines.client_key,
+        lines.client_id,
         allocations.segment,
         allocations.product,
         allocations.hulpvorm,
@@ -33,27 +39,49 @@ attributed as (
         lines.net_care_days
     from lines
     inner join allocations
-        on lines.allocation_key = allocations.allocation_key
+        on lines.gemeentecode = allocations.gemeentecode
+        and lines.toewijzingnummer = allocations.toewijzingnummer
     left join regions
         on lines.gemeentecode = regions.gemeentecode
+),
+
+amounts as (
+    select
+        period_year,
+        regio,
+        gemeentecode,
+        aanbieder_agb,
+        client_id,
+        segment,
+        product,
+        hulpvorm,
+        is_residential,
+        is_ambulant_alternatief,
+        is_ambulant_segment,
+        cast(sum(net_amount_cents) as bigint) as net_amount_cents,
+        sum(net_hours) as net_hours,
+        sum(net_care_days) as net_care_days
+    from attributed
+    group by
+        period_year, regio, gemeentecode, aanbieder_agb, client_id, segment, product, hulpvorm,
+        is_residential, is_ambulant_alternatief, is_ambulant_segment
 )
 
 select
-    period_year,
-    regio,
-    gemeentecode,
-    aanbieder_agb,
-    client_key,
-    segment,
-    product,
-    hulpvorm,
-    is_residential,
-    is_ambulant_alternatief,
-    is_ambulant_segment,
-    cast(sum(net_amount_cents) as bigint) as net_amount_cents,
-    sum(net_hours) as net_hours,
-    sum(net_care_days) as net_care_days
-from attributed
-group by
-    period_year, regio, gemeentecode, aanbieder_agb, client_key, segment, product, hulpvorm,
-    is_residential, is_ambulant_alternatief, is_ambulant_segment
+    amounts.period_year,
+    amounts.regio,
+    amounts.gemeentecode,
+    amounts.aanbieder_agb,
+    clients.client_key,
+    amounts.segment,
+    amounts.product,
+    amounts.hulpvorm,
+    amounts.is_residential,
+    amounts.is_ambulant_alternatief,
+    amounts.is_ambulant_segment,
+    amounts.net_amount_cents,
+    amounts.net_hours,
+    amounts.net_care_days
+from amounts
+inner join clients
+    on amounts.client_id = clients.client_id
