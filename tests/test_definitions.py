@@ -135,3 +135,32 @@ def test_row_count_lines_of_the_dbt_log_are_recognised() -> None:
     assert row_count_of({"info": {"name": "JinjaLogInfo", "msg": "row count of x: many"}}) is None
     other = {"info": {"name": "LogModelResult", "msg": "row count of model.jeugdhulp.y: 1"}}
     assert row_count_of(other) is None
+
+
+def test_dbt_sets_the_spill_directory_once_when_the_database_opens(tmp_path) -> None:
+    """dbt-duckdb applies `settings:` on every cursor (one per thread); DuckDB refuses to set
+    temp_directory again once it has spilled, which failed a national build mid-way. The spill
+    directory belongs in `config_options:` (applied once, at connect)."""
+    import duckdb
+    import yaml
+
+    from orchestration.config import DBT_PROJECT_DIR
+
+    profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text(encoding="utf-8"))
+    duck = profile["jeugdhulp"]["outputs"]["duckdb"]
+    assert "temp_directory" in duck["config_options"]
+    assert "temp_directory" not in duck.get("settings", {})
+
+    # the trap itself, as DuckDB behaves today
+    spill = str(tmp_path / "spill")
+    con = duckdb.connect(config={"memory_limit": "64MB", "threads": 1})
+    con.execute(f"SET temp_directory = '{spill}'")
+    try:
+        con.execute(
+            "CREATE TABLE t AS SELECT md5(CAST(range AS VARCHAR)) AS s FROM range(2000000) "
+            "ORDER BY s"
+        )
+        with pytest.raises(duckdb.Error, match="temporary directory"):
+            con.cursor().execute(f"SET temp_directory = '{spill}'")
+    finally:
+        con.close()
