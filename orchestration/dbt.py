@@ -2,13 +2,15 @@
 
 import json
 import re
+import shutil
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey, AssetMaterialization, MetadataValue, Output
 from dagster_dbt import DagsterDbtTranslator, DbtCliInvocation, DbtCliResource, dbt_assets
 
-from orchestration.config import load_settings
+from orchestration.config import DBT_PROJECT_DIR, load_settings
 from orchestration.dbt_project import jeugdhulp_dbt_project
 
 LAYERS = ("staging", "intermediate", "marts")
@@ -73,9 +75,29 @@ def jeugdhulp_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource) ->
     settings = load_settings()
     settings.export_env()
     context.log.info(f"dbt build on {settings.working_db_path} with vars {settings.dbt_vars()}")
+    prune_run_targets(DBT_PROJECT_DIR / "target", context.op_execution_context.op.name)
     args = dbt_build_args(settings.dbt_vars(), unit_tests=settings.dbt_unit_tests)
     invocation = dbt.cli(args, context=context)
     yield from stream_with_table_metadata(invocation, context)
+
+
+KEEP_RUN_TARGETS = 10
+"""dbt target folders of earlier runs kept (compiled SQL, run_results.json, dbt.log; ≈ 8 MB
+each): dagster-dbt gives every run a folder of its own, which a nightly schedule would otherwise
+pile up forever."""
+
+
+def prune_run_targets(target_dir: Path, op_name: str, keep: int = KEEP_RUN_TARGETS) -> list[Path]:
+    """Delete the oldest per-run dbt target folders (`<op_name>-<run>-<id>`) so that, with the
+    one this run is about to create, `keep` remain; return what was deleted."""
+    runs = sorted(
+        (p for p in target_dir.glob(f"{op_name}-*") if p.is_dir()),
+        key=lambda p: p.stat().st_mtime,
+    )
+    doomed = runs[: max(len(runs) - (keep - 1), 0)]
+    for path in doomed:
+        shutil.rmtree(path, ignore_errors=True)
+    return doomed
 
 
 ROW_COUNT_LINE = re.compile(r"^row count of (?P<unique_id>\S+): (?P<rows>\d+)$")

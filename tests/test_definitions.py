@@ -164,3 +164,23 @@ def test_dbt_sets_the_spill_directory_once_when_the_database_opens(tmp_path) -> 
             con.cursor().execute(f"SET temp_directory = '{spill}'")
     finally:
         con.close()
+
+
+def test_old_dbt_run_folders_are_pruned(tmp_path) -> None:
+    import os
+
+    from orchestration.dbt import prune_run_targets
+
+    for i in range(13):
+        folder = tmp_path / f"jeugdhulp_dbt_assets-run{i:02d}-x"
+        folder.mkdir()
+        os.utime(folder, (1_000_000 + i, 1_000_000 + i))
+    (tmp_path / "manifest.json").write_text("{}")
+    (tmp_path / "other_op-run00-x").mkdir()
+    deleted = prune_run_targets(tmp_path, "jeugdhulp_dbt_assets", keep=10)
+    assert sorted(p.name for p in deleted) == [
+        f"jeugdhulp_dbt_assets-run{i:02d}-x" for i in range(4)
+    ]
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left[:9] == [f"jeugdhulp_dbt_assets-run{i:02d}-x" for i in range(4, 13)]
+    assert "manifest.json" in left and "other_op-run00-x" in left
