@@ -175,7 +175,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Build]:
     )
 
     raw_parquet = export_raw_tables(working_db, tmp / "raw_parquet")
-    assert set(raw_parquet) == {"allocations", "declarations"}
+    assert set(raw_parquet) == {"allocations", "declarations", "clients"}
     spark = tmp / "spark"
     spark.mkdir()
     spark_result = _run(
