@@ -229,7 +229,7 @@ def test_parquet_files_of_one_schema_are_read_together(tmp_path: Path) -> None:
     from orchestration.ingest.readers import discover_files, parquet_batches
 
     landing = parquet_landing(tmp_path)
-    batches = [[f.rel for f in batch] for batch in parquet_batches(discover_files(landing))]
+    batches = [[f.rel for f in b.files] for b in parquet_batches(discover_files(landing))]
     assert batches == [
         ["allocations/1.parquet", "allocations/2.parquet"],
         ["allocations/3.parquet"],  # typed ingangsdatum: another schema

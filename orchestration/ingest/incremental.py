@@ -29,7 +29,9 @@ import duckdb
 from orchestration.ingest.contract import ENTITIES
 from orchestration.ingest.readers import (
     LandingFile,
+    ParquetBatch,
     ParquetBatchError,
+    ParquetPlan,
     create_landing_table,
     land_file,
     parquet_batches,
@@ -185,23 +187,33 @@ class _Pending:
     previous_id: int | None
 
 
-def _read_groups(pending: Sequence[_Pending]) -> list[list[_Pending]]:
-    """Files read together: Parquet files of one entity and schema in batches
-    (`readers.parquet_batches`), every other file on its own; in the given order."""
+@dataclass(frozen=True)
+class _Group:
+    """Files landed in one transaction: a batch of Parquet files with the plan they share
+    (`readers.parquet_batches`), or one file of another format (`plan` None)."""
+
+    items: tuple[_Pending, ...]
+    plan: ParquetPlan | None = None
+
+
+def _read_groups(pending: Sequence[_Pending]) -> list[_Group]:
+    """Parquet files of one entity and schema in batches, every other file on its own; in the
+    given order."""
     by_rel = {item.file.rel: item for item in pending}
     parquet = [item.file for item in pending if item.file.format == "parquet"]
-    batches = {batch[0].rel: batch for batch in parquet_batches(parquet)}
-    groups: list[list[_Pending]] = []
+    batches = {batch.files[0].rel: batch for batch in parquet_batches(parquet)}
+    groups: list[_Group] = []
     for item in pending:
         if item.file.format != "parquet":
-            groups.append([item])
+            groups.append(_Group((item,)))
         elif item.file.rel in batches:
-            groups.append([by_rel[f.rel] for f in batches[item.file.rel]])
+            batch = batches[item.file.rel]
+            groups.append(_Group(tuple(by_rel[f.rel] for f in batch.files), batch.plan))
     return groups
 
 
 def _land_group(
-    con: duckdb.DuckDBPyConnection, group: Sequence[_Pending], version: str
+    con: duckdb.DuckDBPyConnection, group: _Group, version: str
 ) -> list[tuple[_Pending, int, int]]:
     """Read files into the cache (replacing their previous content) in one transaction:
     (file, file_id, rows read) each. A batch of Parquet files that fails is read again one
@@ -209,16 +221,16 @@ def _land_group(
     first_id = con.execute(f"SELECT coalesce(max(file_id), 0) + 1 FROM {FILES_TABLE}").fetchall()[
         0
     ][0]
-    ids = {item.file.rel: int(first_id) + i for i, item in enumerate(group)}
+    ids = {item.file.rel: int(first_id) + i for i, item in enumerate(group.items)}
     con.execute("BEGIN TRANSACTION")
     try:
-        for item in group:
+        for item in group.items:
             if item.previous_id is not None:
                 _delete_rows(con, item.previous_id)
-        files = [replace(item.file, seq=ids[item.file.rel]) for item in group]
-        table = landed_table(group[0].file.entity)
-        if group[0].file.format == "parquet":
-            rows = read_parquet_files(con, files, table)
+        files = tuple(replace(item.file, seq=ids[item.file.rel]) for item in group.items)
+        table = landed_table(files[0].entity)
+        if files[0].format == "parquet":
+            rows = read_parquet_files(con, ParquetBatch(files, group.plan), table)
         else:
             rows = {files[0].rel: land_file(con, files[0], table)}
         con.executemany(
@@ -235,17 +247,21 @@ def _land_group(
                     version,
                     rows[item.file.rel],
                 ]
-                for item in group
+                for item in group.items
             ],
         )
         con.execute("COMMIT")
     except ParquetBatchError:
         con.execute("ROLLBACK")
-        return [landed for item in group for landed in _land_group(con, [item], version)]
+        return [
+            landed
+            for item in group.items
+            for landed in _land_group(con, _Group((item,), group.plan), version)
+        ]
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return [(item, ids[item.file.rel], rows[item.file.rel]) for item in group]
+    return [(item, ids[item.file.rel], rows[item.file.rel]) for item in group.items]
 
 
 def _delete_rows(con: duckdb.DuckDBPyConnection, file_id: int) -> None:

@@ -365,7 +365,7 @@ def insertion_order(con: duckdb.DuckDBPyConnection, *, preserve: bool) -> Iterat
 
 
 @dataclass(frozen=True)
-class _ParquetPlan:
+class ParquetPlan:
     """How the rows of a Parquet file become landing rows: the text expression of each
     present contract column and of each extra column. Files with equal plans (same column
     names and types) can be read by one statement."""
@@ -377,14 +377,16 @@ class _ParquetPlan:
     types: tuple[tuple[str, str], ...]
 
 
-def _parquet_plan(file: LandingFile) -> _ParquetPlan:
-    """Check a Parquet file's schema against the contract (LandingFileError if it fails)."""
+def parquet_plan(file: LandingFile) -> tuple[ParquetPlan, int]:
+    """Check a Parquet file's schema against the contract (LandingFileError if it fails); its
+    plan and its number of rows, both from one read of the file's footer."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     _file_size(file)
     try:
-        schema = pq.read_schema(file.path)
+        with pq.ParquetFile(file.path) as parquet:
+            schema, num_rows = parquet.schema_arrow, parquet.metadata.num_rows
     except (pa.ArrowException, OSError) as exc:
         raise LandingFileError(
             file.path,
@@ -408,58 +410,64 @@ def _parquet_plan(file: LandingFile) -> _ParquetPlan:
             values[name] = f"CAST(CAST({ident} AS DATE) AS VARCHAR)"
         else:
             values[name] = f"CAST({ident} AS VARCHAR)"
-    return _ParquetPlan(
+    plan = ParquetPlan(
         values=tuple(values.items()),
         extras=tuple((name, quote_ident(name)) for name in match.extra),
         types=tuple((field.name, str(field.type)) for field in schema),
     )
+    return plan, num_rows
+
+
+@dataclass(frozen=True)
+class ParquetBatch:
+    """Parquet files of one entity read by one statement, with the plan they share; `plan` is
+    None for a file whose schema could not be checked (read alone, it reports its problem)."""
+
+    files: tuple[LandingFile, ...]
+    plan: ParquetPlan | None
 
 
 def read_parquet_file(con: duckdb.DuckDBPyConnection, file: LandingFile, table: str) -> int:
     """A Parquet file whose contract columns have acceptable types; values kept as text."""
-    return read_parquet_files(con, [file], table)[file.rel]
+    return read_parquet_files(con, ParquetBatch((file,), None), table)[file.rel]
 
 
 PARQUET_BATCH_ROWS = 20_000_000
 """At most this many rows (by the files' metadata) are read by one statement."""
 
 
-def parquet_batches(files: Sequence[LandingFile]) -> list[list[LandingFile]]:
+def parquet_batches(files: Sequence[LandingFile]) -> list[ParquetBatch]:
     """Parquet files grouped for `read_parquet_files`: same entity and same plan, in the given
     order, at most PARQUET_BATCH_ROWS rows a batch. A file whose schema fails the contract
-    ends up alone in its batch, so reading it raises its own LandingFileError."""
-    import pyarrow.parquet as pq
-
-    batches: list[list[LandingFile]] = []
-    keys: list[object] = []
-    rows: list[int] = []
+    ends up alone in its batch (plan None), so reading it raises its own LandingFileError."""
+    batches: list[ParquetBatch] = []
+    last_key: object = None
+    rows = 0  # in the last batch
     for file in files:
         try:
-            key: object = (file.entity, _parquet_plan(file))
-            n = pq.read_metadata(file.path).num_rows
-        except (LandingFileError, OSError, ValueError):
-            key, n = object(), 0  # unique: read alone, the reader reports the problem
-        if batches and keys[-1] == key and rows[-1] + n <= PARQUET_BATCH_ROWS:
-            batches[-1].append(file)
-            rows[-1] += n
+            plan, n = parquet_plan(file)
+            key: object = (file.entity, plan)
+        except LandingFileError:
+            plan, n, key = None, 0, object()  # unique: read alone
+        if batches and key == last_key and rows + n <= PARQUET_BATCH_ROWS:
+            batches[-1] = ParquetBatch((*batches[-1].files, file), plan)
+            rows += n
         else:
-            batches.append([file])
-            keys.append(key)
-            rows.append(n)
+            batches.append(ParquetBatch((file,), plan))
+            rows = n
+        last_key = key
     return batches
 
 
 def read_parquet_files(
-    con: duckdb.DuckDBPyConnection, files: Sequence[LandingFile], table: str
+    con: duckdb.DuckDBPyConnection, batch: ParquetBatch, table: str
 ) -> dict[str, int]:
-    """Parquet files of one entity with the same plan (`parquet_batches`), read by one
-    statement (one scan in parallel is about twice as fast as one statement per file); rows
-    read per file. A single file that fails raises LandingFileError; a batch that fails raises
-    ParquetBatchError (the caller reads its files one by one to find the file)."""
-    plans = {file.rel: _parquet_plan(file) for file in files}
-    plan = plans[files[0].rel]
-    if any(p != plan for p in plans.values()) or len({f.entity for f in files}) != 1:
-        raise ValueError("read_parquet_files reads files of one entity with one schema")
+    """The files of a batch (`parquet_batches`), read by one statement (one scan in parallel
+    is about twice as fast as one statement per file); rows read per file. A single file that
+    fails raises LandingFileError; a batch that fails raises ParquetBatchError (the caller
+    reads its files one by one to find the file)."""
+    files = batch.files
+    plan = batch.plan or parquet_plan(files[0])[0]
     paths = ", ".join(quote_literal(str(f.path)) for f in files)
     mapping = ", ".join(
         f"({quote_literal(str(f.path))}, {quote_literal(f.rel)}, {f.seq})" for f in files
@@ -468,11 +476,10 @@ def read_parquet_files(
         f"read_parquet([{paths}], file_row_number=true, filename='_parquet_path') AS p "
         f"JOIN (VALUES {mapping}) AS _files(path, rel, seq) ON _files.path = p._parquet_path"
     )
-    values = dict(plan.values)
     sql = _insert_sql(
         files[0],
         table,
-        values,
+        dict(plan.values),
         dict(plan.extras),
         "file_row_number + 1",
         source,
