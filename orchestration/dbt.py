@@ -137,9 +137,6 @@ def stream_with_table_metadata(
                 yield event
                 continue
             key = _event_key(event, context.asset_key_for_output)
-            if key is None:
-                yield event
-                continue
             if key in rows:
                 event = event.with_metadata(
                     {**event.metadata, "dagster/row_count": MetadataValue.int(rows[key])}
@@ -147,7 +144,9 @@ def stream_with_table_metadata(
             yield event
 
 
-def _event_key(event: Any, key_for_output: Callable[[str], AssetKey]) -> AssetKey | None:
+def _event_key(
+    event: Output | AssetMaterialization, key_for_output: Callable[[str], AssetKey]
+) -> AssetKey:
     if isinstance(event, AssetMaterialization):
         return event.asset_key
     return key_for_output(event.output_name)
