@@ -27,9 +27,8 @@ from tests.test_ingest_support import (
     csv_text,
     decl,
     make_landing,
+    raw_snapshot,
 )
-
-RAW_TABLES = ("allocations", "declarations", "clients", "quarantine", "ingest_files")
 
 
 def allocations_csv(*rows: dict[str, str]) -> str:
@@ -105,15 +104,8 @@ def run(
     return con
 
 
-def snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
-    """Every row of every raw table, all columns, in a stable order."""
-    return {
-        t: sorted(con.execute(f"SELECT * FROM raw.{t}").fetchall(), key=repr) for t in RAW_TABLES
-    }
-
-
 def full_rebuild(landing: Path) -> dict[str, list[tuple]]:
-    return snapshot(run(landing, duckdb.connect()))
+    return raw_snapshot(run(landing, duckdb.connect()))
 
 
 @pytest.fixture
@@ -138,9 +130,9 @@ def write(landing: Path, files: dict[str, str]) -> None:
 def test_unchanged_files_are_not_read_again(tmp_path: Path, reads: list[str]) -> None:
     landing = make_landing(tmp_path, BASE)
     con = run(landing, duckdb.connect())
-    first = snapshot(con)
+    first = raw_snapshot(con)
     reads.clear()
-    assert snapshot(run(landing, con)) == first
+    assert raw_snapshot(run(landing, con)) == first
     assert reads == []
 
 
@@ -149,7 +141,7 @@ def test_new_month_gives_the_raw_tables_of_a_full_rebuild(tmp_path: Path, reads:
     con = run(landing, duckdb.connect())
     reads.clear()
     write(landing, NEW_MONTH)
-    incremental_result = snapshot(run(landing, con))
+    incremental_result = raw_snapshot(run(landing, con))
     assert sorted(reads) == sorted(NEW_MONTH)
     assert incremental_result == full_rebuild(landing)
     # the night changed the fate of rows delivered before it, as a full rebuild does
@@ -179,7 +171,7 @@ def test_changed_file_with_same_size_and_time_is_read_again(
     path.write_text(changed)
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     reads.clear()
-    result = snapshot(run(landing, con))
+    result = raw_snapshot(run(landing, con))
     assert reads == ["allocations/2023-01.csv"]
     assert result == full_rebuild(landing)
 
@@ -188,7 +180,7 @@ def test_removed_file_is_forgotten(tmp_path: Path) -> None:
     landing = make_landing(tmp_path, {**BASE, **NEW_MONTH})
     con = run(landing, duckdb.connect())
     (landing / "allocations" / "2023-02.csv").unlink()
-    assert snapshot(run(landing, con)) == full_rebuild(landing)
+    assert raw_snapshot(run(landing, con)) == full_rebuild(landing)
     assert (
         con.execute(
             f"SELECT rel FROM {incremental.FILES_TABLE} WHERE rel = 'allocations/2023-02.csv'"
@@ -201,7 +193,7 @@ def test_full_refresh_reads_every_file(tmp_path: Path, reads: list[str]) -> None
     landing = make_landing(tmp_path, BASE)
     con = run(landing, duckdb.connect())
     reads.clear()
-    result = snapshot(run(landing, con, full_refresh=True))
+    result = raw_snapshot(run(landing, con, full_refresh=True))
     assert sorted(reads) == sorted(BASE)
     assert result == full_rebuild(landing)
 
@@ -222,12 +214,12 @@ def test_unreadable_new_file_stops_the_run_and_keeps_the_cache(
 ) -> None:
     landing = make_landing(tmp_path, BASE)
     con = run(landing, duckdb.connect())
-    before = snapshot(con)
+    before = raw_snapshot(con)
     (landing / "allocations" / "2023-03.csv").write_bytes(b"")
     with pytest.raises(LandingFileError):
         run(landing, con)
-    assert snapshot(con) == before
+    assert raw_snapshot(con) == before
     (landing / "allocations" / "2023-03.csv").unlink()
     reads.clear()
-    assert snapshot(run(landing, con)) == before
+    assert raw_snapshot(run(landing, con)) == before
     assert reads == []

@@ -26,6 +26,7 @@ from tests.test_ingest_support import (
     loaded,
     make_landing,
     quarantined,
+    raw_snapshot,
 )
 
 
@@ -220,11 +221,6 @@ def parquet_landing(tmp_path: Path) -> Path:
     )
 
 
-def every_raw_row(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
-    tables = ("allocations", "declarations", "clients", "quarantine", "ingest_files")
-    return {t: sorted(con.execute(f"SELECT * FROM raw.{t}").fetchall(), key=repr) for t in tables}
-
-
 def test_parquet_files_of_one_schema_are_read_together(tmp_path: Path) -> None:
     from orchestration.ingest.readers import discover_files, parquet_batches
 
@@ -248,7 +244,7 @@ def test_parquet_read_together_equals_parquet_read_one_by_one(
     _, together = ingest(landing)
     monkeypatch.setattr(readers, "PARQUET_BATCH_ROWS", 0)  # every file a batch of its own
     _, alone = ingest(landing)
-    assert every_raw_row(together) == every_raw_row(alone)
+    assert raw_snapshot(together) == raw_snapshot(alone)
     assert ("allocations/4.parquet", 1, "invalid_bsn") in {
         (q["source_file"], q["source_row"], q["rule"]) for q in quarantined(together)
     }

@@ -115,6 +115,16 @@ def ingest_rows(
     return ingest(make_landing(root, files))
 
 
+RAW_TABLES = ("allocations", "declarations", "clients", "quarantine", "ingest_files")
+
+
+def raw_snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
+    """Every row of every raw table, all columns, in a stable order."""
+    return {
+        t: sorted(con.execute(f"SELECT * FROM raw.{t}").fetchall(), key=repr) for t in RAW_TABLES
+    }
+
+
 def quarantined(con: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
     """raw.quarantine as dicts, original_values parsed."""
     rows = con.execute(
