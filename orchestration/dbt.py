@@ -1,6 +1,7 @@
 """dbt models as Dagster assets: one asset per model/seed, grouped and keyed by layer."""
 
 import json
+import os
 import re
 import shutil
 from collections.abc import Callable, Iterator, Mapping
@@ -14,6 +15,11 @@ from orchestration.config import DBT_PROJECT_DIR, load_settings
 from orchestration.dbt_project import jeugdhulp_dbt_project
 
 LAYERS = ("staging", "intermediate", "marts")
+DBT_LOG_LEVEL_FILE = "DBT_LOG_LEVEL_FILE"
+DEFAULT_DBT_LOG_LEVEL_FILE = "info"
+"""Level of the dbt.log in each run's target folder unless DBT_LOG_LEVEL_FILE says otherwise.
+At `debug` dbt also logs every statement it sends (≈ 4.5 MB a regional run) and spends ≈ 1.4 s
+of a regional build doing so; the compiled SQL is in the target folder either way."""
 OWNER = "team:jeugdhulp-data"
 
 
@@ -77,6 +83,7 @@ def jeugdhulp_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource) ->
     context.log.info(f"dbt build on {settings.working_db_path} with vars {settings.dbt_vars()}")
     prune_run_targets(DBT_PROJECT_DIR / "target", context.op_execution_context.op.name)
     args = dbt_build_args(settings.dbt_vars(), unit_tests=settings.dbt_unit_tests)
+    os.environ.setdefault(DBT_LOG_LEVEL_FILE, DEFAULT_DBT_LOG_LEVEL_FILE)
     invocation = dbt.cli(args, context=context)
     yield from stream_with_table_metadata(invocation, context)
 
