@@ -70,9 +70,10 @@ def remove_database(path: Path) -> None:
 
 
 def prepare_dagster_home(folder: Path) -> Path:
-    """A Dagster instance of its own, telemetry off (the project's runs stay separate)."""
+    """A Dagster instance of its own (the project's runs stay separate), configured like the
+    project's `.dagster_home` (telemetry off, orchestration/dagster_storage.py)."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    shutil.copy(PROJECT_ROOT / ".dagster_home" / "dagster.yaml", folder / "dagster.yaml")
     return folder
 
 

@@ -5,12 +5,23 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import shutil
 from pathlib import Path
+from unittest import mock
 
 import duckdb
 import pytest
 
-from tests.conftest import CASES, SHARED_CASES, client_key, make_landing, run_args, run_cli
+from tests.conftest import (
+    CASES,
+    ROOT,
+    SHARED_CASES,
+    client_key,
+    make_landing,
+    run_args,
+    run_cli,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -66,6 +77,8 @@ def _run_cases(cases: Path, tmp_path: Path) -> tuple[Path, Path]:
     warehouse = tmp_path / "warehouse" / "jeugdhulp.duckdb"
     report = tmp_path / "report.json"
     peildatum = (cases / "peildatum.txt").read_text().strip()
+    # the project's instance configuration (orchestration/dagster_storage.py), as `make run`
+    shutil.copy(ROOT / ".dagster_home" / "dagster.yaml", tmp_path / "dagster.yaml")
     result = run_cli(
         run_args(landing, warehouse, peildatum=peildatum, report=report),
         env_extra={"DAGSTER_HOME": str(tmp_path)},
@@ -137,9 +150,22 @@ def test_worked_cases_publish_expected_trajectories(tmp_path: Path) -> None:
     data = json.loads(report.read_text())
     assert data["published"] is True and data["failed_checks"] == []
     _assert_asset_metadata(tmp_path, warehouse)
+    _assert_dbt_log_without_statements(data["run_id"])
     [f] = data["files"]
     assert f["rows_read"] == 20
     assert f["rows_read"] == f["rows_loaded"] + f["rows_quarantined"] + f["rows_duplicate"]
+
+
+def _assert_dbt_log_without_statements(run_id: str) -> None:
+    """The run's dbt.log is written at `info` (DEFAULT_DBT_LOG_LEVEL_FILE): no debug lines, so
+    not every SQL statement dbt sends."""
+    from orchestration.config import DBT_PROJECT_DIR
+    from orchestration.dbt import DEFAULT_DBT_LOG_LEVEL_FILE
+
+    assert DEFAULT_DBT_LOG_LEVEL_FILE == "info"
+    [log] = (DBT_PROJECT_DIR / "target").glob(f"jeugdhulp_dbt_assets-{run_id[:7]}-*/dbt.log")
+    levels = {json.loads(line)["info"]["level"] for line in log.read_text().splitlines()}
+    assert "info" in levels and "debug" not in levels, levels
 
 
 def _assert_asset_metadata(dagster_home: Path, warehouse: Path) -> None:
@@ -148,6 +174,8 @@ def _assert_asset_metadata(dagster_home: Path, warehouse: Path) -> None:
 
     working_db = warehouse.parent / f".{warehouse.stem}.working.duckdb"
     with (
+        # the project's dagster.yaml places the storage under $DAGSTER_HOME
+        mock.patch.dict(os.environ, {"DAGSTER_HOME": str(dagster_home)}),
         DagsterInstance.from_config(str(dagster_home)) as instance,
         duckdb.connect(str(working_db), read_only=True) as con,
     ):
