@@ -84,6 +84,12 @@ def jeugdhulp_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource) ->
     prune_run_targets(DBT_PROJECT_DIR / "target", context.op_execution_context.op.name)
     args = dbt_build_args(settings.dbt_vars(), unit_tests=settings.dbt_unit_tests)
     os.environ.setdefault(DBT_LOG_LEVEL_FILE, DEFAULT_DBT_LOG_LEVEL_FILE)
+    # The checks after dbt need Great Expectations (≈ 6 s of single-threaded imports): load it
+    # while the dbt process starts and parses the project on one core, leaving the other idle
+    # (during the ingest both cores are DuckDB's).
+    from orchestration.checks.gx_runner import warm_up_in_background
+
+    warm_up_in_background()
     invocation = dbt.cli(args, context=context)
     yield from stream_with_table_metadata(invocation, context)
 

@@ -107,10 +107,6 @@ def landing_ingest(context: AssetExecutionContext) -> Iterator[Any]:
     from orchestration.ingest.readers import LandingFileError
 
     settings = load_settings()
-    # The checks after dbt need Great Expectations: load it while DuckDB ingests.
-    from orchestration.checks.gx_runner import warm_up_in_background
-
-    warm_up_in_background()
     try:
         key, is_demo = resolve_hmac_key(settings.landing_dir)
     except ConfigError as exc:

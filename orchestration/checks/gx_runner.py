@@ -315,8 +315,9 @@ def _batch_definition() -> Any:
 
 
 def warm_up_in_background() -> threading.Thread:
-    """Import Great Expectations and create its context in a background thread (≈ 3 s of
-    Python), so the first check does not wait for it; a run starts this while DuckDB ingests.
+    """Import Great Expectations and create its context in a background thread (≈ 6 s of
+    Python), so the first check does not wait for it; a run starts this while the dbt process
+    starts up (orchestration/dbt.py).
     A failure here is ignored: the first check creates the context itself and reports it."""
 
     def warm_up() -> None:
