@@ -18,6 +18,7 @@ EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 ENV_LANDING = "JEUGDHULP_LANDING_DIR"
 ENV_WAREHOUSE = "JEUGDHULP_WAREHOUSE"
 ENV_WORKING_DB = "JEUGDHULP_WORKING_DB"
+ENV_PUBLICATION_DB = "JEUGDHULP_PUBLICATION_DB"
 ENV_PEILDATUM = "JEUGDHULP_PEILDATUM"
 ENV_HMAC_KEY = "JEUGDHULP_HMAC_KEY"
 ENV_HMAC_KEY_FILE = "JEUGDHULP_HMAC_KEY_FILE"
@@ -76,6 +77,13 @@ class Settings:
         return self.warehouse.parent / f".{self.warehouse.stem}.working.duckdb"
 
     @property
+    def publication_db_path(self) -> Path:
+        """The next publication: dbt builds the marts into this file (attached to the working
+        database as `publication`); once every check passed it is renamed over the warehouse,
+        so it lives beside it (a rename within one file system is atomic)."""
+        return self.warehouse.parent / f".{self.warehouse.stem}.publication.duckdb"
+
+    @property
     def export_dir(self) -> Path:
         """Parquet export of the published marts, kept beside the warehouse."""
         return self.warehouse.parent / f"{self.warehouse.stem}_parquet"
@@ -107,6 +115,7 @@ class Settings:
         os.environ[ENV_LANDING] = str(self.landing_dir)
         os.environ[ENV_WAREHOUSE] = str(self.warehouse)
         os.environ[ENV_WORKING_DB] = str(self.working_db_path)
+        os.environ[ENV_PUBLICATION_DB] = str(self.publication_db_path)
         os.environ[ENV_PEILDATUM] = self.peildatum.isoformat()
         os.environ[ENV_GAP_MONTHS] = str(self.gap_months)
         os.environ[ENV_SUPPRESSION] = str(self.suppression_threshold)

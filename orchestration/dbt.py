@@ -13,6 +13,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliInvocation, DbtCliResource, 
 
 from orchestration.config import DBT_PROJECT_DIR, load_settings
 from orchestration.dbt_project import jeugdhulp_dbt_project
+from orchestration.publish import prepare_publication
 
 LAYERS = ("staging", "intermediate", "marts")
 DBT_LOG_LEVEL_FILE = "DBT_LOG_LEVEL_FILE"
@@ -82,6 +83,8 @@ def jeugdhulp_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource) ->
     settings.export_env()
     context.log.info(f"dbt build on {settings.working_db_path} with vars {settings.dbt_vars()}")
     prune_run_targets(DBT_PROJECT_DIR / "target", context.op_execution_context.op.name)
+    # the marts go into a new publication file (dbt_project/macros/generate_database_name.sql)
+    prepare_publication(settings.publication_db_path, settings.working_db_path)
     args = dbt_build_args(settings.dbt_vars(), unit_tests=settings.dbt_unit_tests)
     os.environ.setdefault(DBT_LOG_LEVEL_FILE, DEFAULT_DBT_LOG_LEVEL_FILE)
     # The checks after dbt need Great Expectations (≈ 6 s of single-threaded imports): load it

@@ -1,8 +1,13 @@
-"""Write-audit-publish: copy the checked marts from the working database into the analysts'
-warehouse, atomically (DEFINITIONS §7).
+"""Write-audit-publish (DEFINITIONS §7): dbt builds the marts into the next publication, a
+database file of their own beside the warehouse (attached to the working database as
+`publication`, dbt_project/macros/generate_database_name.sql); only after every blocking check
+passed is that file renamed over the warehouse. Publishing copies nothing: the file the checks
+read is the file analysts get.
 
-The new warehouse is written to a temporary file beside the old one, flushed to disk, and only
-then renamed over it, so a reader sees either the previous publication or the new one, never a
+`prepare_publication` (before dbt builds) removes an earlier run's unpublished file, so the new
+one holds exactly this run's marts. `publish_marts` moves the file to a temporary name (claiming
+it), keeps only the named marts, adds `meta.publication`, flushes it to disk and renames it over
+the warehouse, so a reader sees either the previous publication or the new one, never a
 half-written file; a run that fails before the rename leaves the old file byte-identical.
 
 A run killed while publishing (SIGKILL, power loss) cannot clean up after itself: its temporary
@@ -22,6 +27,8 @@ from pathlib import Path
 import duckdb
 
 PUBLISHED_SCHEMA = "marts"
+PUBLICATION_ALIAS = "publication"
+"""The publication's name when attached to the working database (dbt_project/profiles.yml)."""
 META_SCHEMA = "meta"
 TEMPORARY_INFIX = ".publishing-"
 
@@ -83,8 +90,41 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+def prepare_publication(publication_db: Path, working_db: Path | None = None) -> None:
+    """Before dbt builds the marts: remove an unpublished publication file (and its WAL) of an
+    earlier run, and the schema `marts` a working database still holds from before the marts
+    were built into the publication (it would shadow the publication's for the checks)."""
+    publication_db = Path(publication_db)
+    for path in (publication_db, _wal(publication_db)):
+        path.unlink(missing_ok=True)
+    if working_db is not None and Path(working_db).is_file():
+        con = duckdb.connect(str(working_db))
+        try:
+            con.execute(f"DROP SCHEMA IF EXISTS {PUBLISHED_SCHEMA} CASCADE")
+        finally:
+            con.close()
+
+
+def attach_publication(con: duckdb.DuckDBPyConnection, publication_db: Path) -> bool:
+    """Attach the next publication read-only to a connection on the working database, so that
+    `marts.<table>` names its marts (the publication's schema joins the search path). False
+    when there is no publication file (nothing attached)."""
+    if not Path(publication_db).is_file():
+        return False
+    con.execute(f"ATTACH '{publication_db}' AS {PUBLICATION_ALIAS} (READ_ONLY)")
+    working = con.execute("SELECT current_database()").fetchall()[0][0]
+    con.execute(
+        f"SET search_path = '{_quote(working)}.main,{PUBLICATION_ALIAS}.{PUBLISHED_SCHEMA}'"
+    )
+    return True
+
+
 def publish_marts(
-    working_db: Path,
+    publication_db: Path,
     warehouse: Path,
     tables: Sequence[str],
     *,
@@ -93,39 +133,42 @@ def publish_marts(
     before_rename: Callable[[Path], None] | None = None,
     duckdb_config: Mapping[str, str] | None = None,
 ) -> PublishResult:
-    """Copy `marts.<table>` for each table from working_db into a new warehouse file and swap it
-    in atomically. `before_rename` is a hook for tests (called with the temporary file).
-    `duckdb_config` (memory_limit, threads, temp_directory) bounds the copy like the rest of the
-    run; row order inside a table carries no meaning, so the copy runs in parallel."""
-    warehouse = Path(warehouse)
+    """Publish the publication file dbt built: keep `marts.<table>` for each table (anything
+    else in the file is dropped), add `meta.publication`, and swap it in atomically for the
+    warehouse. `before_rename` is a hook for tests (called with the temporary file).
+    `duckdb_config` (memory_limit, threads, temp_directory) bounds DuckDB like the rest of the
+    run. A named table missing from the publication raises PublicationError and leaves the
+    warehouse untouched."""
+    publication_db, warehouse = Path(publication_db), Path(warehouse)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temporary_path(warehouse)
     remove_stale_temporaries(warehouse)  # also this process's own, from an earlier attempt
+    if not publication_db.is_file():
+        raise PublicationError(
+            f"no publication to publish: {publication_db} does not exist (dbt builds it; "
+            "run the whole pipeline)"
+        )
+    tmp = temporary_path(warehouse)
     published_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     result = PublishResult(warehouse=warehouse, published_at=published_at)
     try:
-        con = duckdb.connect(
-            str(tmp), config={**(duckdb_config or {}), "preserve_insertion_order": False}
-        )
+        os.replace(publication_db, tmp)  # claimed: a kill from here on leaves a stale temporary
+        if _wal(publication_db).exists():
+            os.replace(_wal(publication_db), _wal(tmp))
+        con = duckdb.connect(str(tmp), config=dict(duckdb_config or {}))
         try:
-            con.execute(f"ATTACH '{working_db}' AS work (READ_ONLY)")
-            con.execute(f"CREATE SCHEMA {PUBLISHED_SCHEMA}")
-            con.execute(f"CREATE SCHEMA {META_SCHEMA}")
+            _keep_only(con, tables)
             for table in sorted(tables):
                 qualified = f"{PUBLISHED_SCHEMA}.{_quote(table)}"
-                con.execute(
-                    f"CREATE TABLE {qualified} AS SELECT * FROM work.{PUBLISHED_SCHEMA}.{_quote(table)}"
-                )
                 result.tables[table] = con.execute(f"SELECT count(*) FROM {qualified}").fetchall()[
                     0
                 ][0]
+            con.execute(f"CREATE SCHEMA {META_SCHEMA}")
             con.execute(
                 f"""CREATE TABLE {META_SCHEMA}.publication AS SELECT
                     ?::DATE AS peildatum, ?::TIMESTAMP AS published_at, ? AS run_id,
                     ? AS table_row_counts""",
                 [peildatum, published_at.replace("+00:00", ""), run_id, json.dumps(result.tables)],
             )
-            con.execute("DETACH work")
             con.execute("CHECKPOINT")
         finally:
             con.close()
@@ -139,6 +182,35 @@ def publish_marts(
         finally:
             os.close(dir_fd)
     finally:
-        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+        for leftover in (tmp, _wal(tmp)):
             leftover.unlink(missing_ok=True)
     return result
+
+
+class PublicationError(RuntimeError):
+    """The publication cannot be published; the message says why. The warehouse is untouched."""
+
+
+def _keep_only(con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> None:
+    """Drop every table, view and schema of the publication except `marts.<table>` for the
+    named tables; PublicationError when one of those is missing."""
+    present = con.execute(
+        "SELECT schema_name, table_name, 'TABLE' FROM duckdb_tables() "
+        "WHERE database_name = current_database() "
+        "UNION ALL SELECT schema_name, view_name, 'VIEW' FROM duckdb_views() "
+        "WHERE database_name = current_database() AND NOT internal"
+    ).fetchall()
+    missing = sorted(set(tables) - {t for s, t, _ in present if s == PUBLISHED_SCHEMA})
+    if missing:
+        raise PublicationError(
+            f"the publication lacks mart(s) {', '.join(missing)}: the dbt build did not finish"
+        )
+    for schema, name, kind in present:
+        if schema != PUBLISHED_SCHEMA or name not in tables:
+            con.execute(f"DROP {kind} {_quote(schema)}.{_quote(name)}")
+    for (schema,) in con.execute(
+        "SELECT schema_name FROM duckdb_schemas() WHERE database_name = current_database() "
+        "AND NOT internal AND schema_name NOT IN (?, 'main')",
+        [PUBLISHED_SCHEMA],
+    ).fetchall():
+        con.execute(f"DROP SCHEMA {_quote(schema)} CASCADE")

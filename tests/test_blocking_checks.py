@@ -3,6 +3,7 @@ published and the previous warehouse stays byte-identical (DEFINITIONS §7, writ
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -40,13 +41,16 @@ def _publish_once(tmp_path: Path) -> Path:
 
 
 def _saboteur(sql: str):
-    """Stands in for the dbt step: leaves the built marts in place but slips in a bad row."""
+    """Stands in for the dbt step: builds the next publication (the marts as published before)
+    but slips in a bad row."""
 
     @multi_asset(specs=[AssetSpec(["marts", m]) for m in MARTS], name="sabotaged_dbt")
     def sabotaged_dbt(context):
         from orchestration.config import load_settings
 
-        con = duckdb.connect(str(load_settings().working_db_path))
+        settings = load_settings()
+        shutil.copy(settings.warehouse, settings.publication_db_path)
+        con = duckdb.connect(str(settings.publication_db_path))
         try:
             con.execute(sql)
         finally:

@@ -31,6 +31,8 @@ def working_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         con.execute(TRAJECTORY_TABLE.format(status=status))
         con.close()
         monkeypatch.setenv("JEUGDHULP_WORKING_DB", str(path))
+        # and no publication of another warehouse gets attached to it
+        monkeypatch.setenv("JEUGDHULP_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
         monkeypatch.setenv("JEUGDHULP_PEILDATUM", "2024-01-01")
         monkeypatch.setenv("JEUGDHULP_GAP_MONTHS", "6")
         return path

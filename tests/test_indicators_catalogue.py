@@ -327,12 +327,16 @@ def _dbt(args: list[str], tmp_path: Path, db: Path) -> None:
 def test_built_marts_have_the_contract_columns_in_order(tmp_path: Path):
     import duckdb
 
+    from orchestration.publish import attach_publication
+
     db = tmp_path / "working.duckdb"
     with duckdb.connect(str(db)) as con:
         con.execute(RAW_DDL)
     _dbt(["seed"], tmp_path, db)
     _dbt(["run", "--empty", "-s", "+fct_indicator_values", "+dim_indicators"], tmp_path, db)
     with duckdb.connect(str(db), read_only=True) as con:
+        # dbt builds the marts into the publication beside the working database
+        assert attach_publication(con, Path(f"{db}.publication"))
 
         def columns(table: str) -> list[str]:
             rows = con.execute(

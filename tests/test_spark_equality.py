@@ -151,6 +151,7 @@ class Build:
 
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Build]:
+    from orchestration.publish import attach_publication
     from orchestration.spark import export_raw_tables
 
     tmp = tmp_path_factory.mktemp("spark_equality")
@@ -203,6 +204,8 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Build]:
     def read_duckdb(table: str) -> tuple[list[str], list[tuple]]:
         con = duckdb.connect(str(working_db), read_only=True)
         try:
+            # the DuckDB build puts the marts into the publication beside the working database
+            assert attach_publication(con, Path(f"{working_db}.publication"))
             cur = con.execute(f"select * from marts.{table}")
             return [d[0] for d in cur.description], cur.fetchall()
         finally:

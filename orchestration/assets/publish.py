@@ -35,15 +35,15 @@ def build_publish_asset(marts: Sequence[AssetKey]) -> AssetsDefinition:
         kinds={"duckdb"},
         tags={"layer": "published"},
         description=(
-            "The analysts' warehouse (JEUGDHULP_WAREHOUSE): the marts, copied from the working "
-            "database only after every blocking check passed, swapped in atomically "
+            "The analysts' warehouse (JEUGDHULP_WAREHOUSE): the marts dbt built into the next "
+            "publication, swapped in atomically only after every blocking check passed "
             "(write-audit-publish, DEFINITIONS §7). Holds no raw data, quarantine or BSN."
         ),
     )
     def published_warehouse(context: AssetExecutionContext) -> MaterializeResult:
         settings = load_settings()
         result = publish_marts(
-            settings.working_db_path,
+            settings.publication_db_path,
             settings.warehouse,
             tables,
             peildatum=settings.peildatum,

@@ -31,6 +31,7 @@ from orchestration.checks.suites import (
     run_mart_suite,
 )
 from orchestration.config import Settings, load_settings
+from orchestration.publish import attach_publication
 
 __all__ = [
     "SUITE_NAMES",
@@ -85,12 +86,14 @@ def _build_check(suite: MartSuite) -> AssetChecksDefinition:
 
 
 def run_mart_check(suite: MartSuite, settings: Settings) -> AssetCheckResult:
-    """Open the working database read-only, run the suite and turn it into a check result."""
+    """Open the working database read-only with the next publication attached (its marts are
+    what the suite checks), run the suite and turn it into a check result."""
     path = Path(settings.working_db_path)
     if not path.is_file():
         raise FileNotFoundError(f"Working database {path} does not exist; run the pipeline first")
     con = duckdb.connect(str(path), read_only=True, config=settings.duckdb_config())
     try:
+        attach_publication(con, settings.publication_db_path)  # the marts dbt just built
         result = run_mart_suite(suite, con, settings)
     finally:
         con.close()

@@ -17,6 +17,7 @@ import pandas as pd
 from pandas.api.typing import DataFrameGroupBy
 
 from orchestration.config import Settings
+from orchestration.publish import PUBLICATION_ALIAS
 
 MARTS_SCHEMA = "marts"
 # The day used for "open-ended" where a date is needed: a re-entry after an open-ended
@@ -61,6 +62,17 @@ SEGMENT_TRAJECTORIES = TrajectoryTable(
 
 def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
+
+
+def marts_catalog(con: duckdb.DuckDBPyConnection) -> str:
+    """The database whose schema `marts` the checks read: the next publication when it is
+    attached (orchestration/publish.attach_publication), else the connection's own."""
+    attached = con.execute(
+        "select count(*) from duckdb_databases() where database_name = ?", [PUBLICATION_ALIAS]
+    ).fetchall()[0][0]
+    return (
+        PUBLICATION_ALIAS if attached else con.execute("select current_database()").fetchall()[0][0]
+    )
 
 
 def marts_table(table: str) -> str:
@@ -253,10 +265,10 @@ def prepare_no_personal_data(con: duckdb.DuckDBPyConnection, settings: Settings)
         """
         select table_name, column_name, data_type
         from information_schema.columns
-        where table_schema = ? and table_catalog = current_database()
+        where table_schema = ? and table_catalog = ?
         order by table_name, ordinal_position
         """,
-        [MARTS_SCHEMA],
+        [MARTS_SCHEMA, marts_catalog(con)],
     ).df()
     delivered = _has_delivered_bsns(con)
     counts: dict[tuple[str, str], int] = {}

@@ -125,8 +125,8 @@ def missing_tables(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> l
         row[0]
         for row in con.execute(
             "select table_name from information_schema.tables "
-            "where table_schema = ? and table_catalog = current_database()",
-            [frames.MARTS_SCHEMA],
+            "where table_schema = ? and table_catalog = ?",
+            [frames.MARTS_SCHEMA, frames.marts_catalog(con)],
         ).fetchall()
     }
     return [t for t in tables if t not in present]
