@@ -1,3 +1,7 @@
+-- A view: its one consumer (int_indicators__client_years) reads a few of its columns once;
+-- as a table it wrote every allocation column once per active year (≈ 10M rows nationally).
+{{ config(materialized='view') }}
+
 -- DEFINITIONS §6 "active in the year": one row per jeugdhulp allocation and calendar year its
 -- period overlaps, up to the peildatum's year (a later year has not happened yet: an open-ended
 -- allocation, or one with a planned end after it, is active up to the peildatum's year). An
