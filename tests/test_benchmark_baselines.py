@@ -185,3 +185,20 @@ def test_guard_stops_a_baseline_above_its_memory_limit() -> None:
     run = run_guarded([sys.executable, "-c", hog], memory_limit=200 * MIB, timeout=20.0)
     assert run.stopped_by == "memory"
     assert run.peak_rss > 200 * MIB
+
+
+def test_repeated_runs_are_summarised_by_the_median_published_run() -> None:
+    from benchmarks.pipeline import PipelineRun
+    from benchmarks.run import median_run, repeat_line
+
+    def run(seconds: float, published: bool = True) -> PipelineRun:
+        return PipelineRun(exit_code=0, published=published, seconds=seconds, peak_rss=0)
+
+    three = [run(70.0), run(58.0), run(63.0)]
+    assert median_run(three).seconds == 63.0
+    assert median_run([run(70.0), run(60.0)]).seconds == 60.0  # the faster middle one
+    # a run that did not publish counts as the slowest, whatever its time
+    assert median_run([run(10.0, published=False), run(61.0), run(62.0)]).seconds == 62.0
+    assert repeat_line(three, median_run(three)) == (
+        "3 runs, end-to-end 70.0 s, 58.0 s, 63.0 s; median 63.0 s (the tables below are that run's)"
+    )
