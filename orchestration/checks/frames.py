@@ -85,19 +85,21 @@ def _read_trajectories(
     columns: list[str],
     *,
     with_previous: bool = False,
+    in_chain_order: bool = False,
 ) -> pd.DataFrame:
-    """Trajectories with the id (and previous id) renamed to the `fct_trajectories` names."""
+    """Trajectories with the id (and previous id) renamed to the `fct_trajectories` names;
+    with `in_chain_order`, ordered per chain by start date (then end date, open last, then
+    id). DuckDB sorts (in parallel, on its own strings): sorting the frame in pandas took a
+    third of a national check."""
     select = [f"{quote(spec.id_column)} as trajectory_id"]
     if with_previous:
         select.append(f"{quote(spec.previous_id_column)} as previous_trajectory_id")
     select += [quote(c) for c in dict.fromkeys([*spec.chain_columns, *columns])]
-    return con.sql(f"select {', '.join(select)} from {marts_table(spec.table)}").df()
-
-
-def _in_chain_order(frame: pd.DataFrame, spec: TrajectoryTable) -> pd.DataFrame:
-    """Trajectories ordered per chain by start date (then end date, open last, then id)."""
-    keys = [*spec.chain_columns, "start_date", "end_date", "trajectory_id"]
-    return frame.sort_values(keys, na_position="last", kind="stable").reset_index(drop=True)
+    sql = f"select {', '.join(select)} from {marts_table(spec.table)}"
+    if in_chain_order:
+        keys = [*(quote(c) for c in spec.chain_columns), "start_date", "end_date", "trajectory_id"]
+        sql += " order by " + ", ".join(f"{k} asc nulls last" for k in keys)
+    return con.sql(sql).df()
 
 
 def _chains(frame: pd.DataFrame, spec: TrajectoryTable) -> DataFrameGroupBy:
@@ -117,9 +119,12 @@ def prepare_reentry_gap(
     previous end - 1.
     """
     frame = _read_trajectories(
-        con, spec, ["start_date", "end_date", "is_reentry", "gap_days"], with_previous=True
+        con,
+        spec,
+        ["start_date", "end_date", "is_reentry", "gap_days"],
+        with_previous=True,
+        in_chain_order=True,
     )
-    frame = _in_chain_order(frame, spec)
     chains = _chains(frame, spec)
     frame["expected_is_reentry"] = chains.cumcount() > 0
     frame["preceding_trajectory_id"] = chains["trajectory_id"].shift(1)
@@ -150,8 +155,7 @@ def prepare_no_overlap(
     Adds the chain's preceding trajectory's `preceding_end_date` and whether that one is open
     ended (`follows_open_ended_trajectory`; empty for a chain's first trajectory).
     """
-    frame = _read_trajectories(con, spec, ["start_date", "end_date"])
-    frame = _in_chain_order(frame, spec)
+    frame = _read_trajectories(con, spec, ["start_date", "end_date"], in_chain_order=True)
     frame["open_ended"] = frame["end_date"].isna()
     chains = _chains(frame, spec)
     frame["preceding_end_date"] = chains["end_date"].shift(1)
