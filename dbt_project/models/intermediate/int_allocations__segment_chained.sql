@@ -1,3 +1,7 @@
+-- A view: its one consumer (fct_segment_trajectories) runs it once; as a table every allocation
+-- row per dimension was written and read back (≈ 40 s of a national build).
+{{ config(materialized='view') }}
+
 -- DEFINITIONS §4, last paragraph: the same rule applied to the allocations of one hulpvorm, or
 -- of one segment of the gemeente's region, only ("segment trajectories").
 with jeugdhulp as (

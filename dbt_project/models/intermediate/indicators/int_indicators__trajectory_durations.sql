@@ -1,3 +1,6 @@
+-- A view: its one consumer (ind_avg_trajectory_days) runs it once.
+{{ config(materialized='view') }}
+
 -- DEFINITIONS §4/§6 avg_trajectory_days: every trajectory that ended (status ended or closed),
 -- in the year of its end, with its duration and the breakdown it reports under:
 --   segment ''           client trajectories (all jeugdhulp)
