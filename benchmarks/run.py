@@ -302,6 +302,20 @@ def goals(scale: Scale, run: PipelineRun, baselines: list[BaselineRun]) -> list[
 # --------------------------------------------------------------------------- main
 
 
+BASELINE_METHODS = ("sql", "pandas")
+
+
+def baseline_methods(text: str) -> list[str]:
+    """The baselines named in `--baselines`, in the order given; an unknown name is an error."""
+    methods = [m.strip() for m in text.split(",") if m.strip()]
+    unknown = [m for m in methods if m not in BASELINE_METHODS]
+    if unknown:
+        raise SystemExit(
+            f"unknown baseline(s) {', '.join(unknown)}; choose from {', '.join(BASELINE_METHODS)}"
+        )
+    return list(dict.fromkeys(methods))
+
+
 def median_run(runs: list[PipelineRun]) -> PipelineRun:
     """The run with the median end-to-end time (of an even number, the faster middle one);
     a run that did not publish counts as slowest."""
@@ -325,6 +339,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--scale", choices=sorted(SCALES), default="regional")
     parser.add_argument("--skip-baselines", action="store_true")
+    parser.add_argument(
+        "--baselines",
+        default="sql,pandas",
+        help="comma-separated baselines to run after the pipeline (sql, pandas); "
+        "e.g. `sql` for the agreement check without the slow pandas run",
+    )
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--peildatum", type=dt.date.fromisoformat, default=PEILDATUM)
     parser.add_argument(
@@ -381,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
     baselines: list[BaselineRun] = []
     if not args.skip_baselines:
         timeout = args.baseline_timeout or DEFAULT_BASELINE_TIMEOUT[scale.name]
-        for method in ("sql", "pandas"):
+        for method in baseline_methods(args.baselines):
             say(f"Running baseline {method} …")
             baselines.append(
                 run_baseline(

@@ -202,3 +202,12 @@ def test_repeated_runs_are_summarised_by_the_median_published_run() -> None:
     assert repeat_line(three, median_run(three)) == (
         "3 runs, end-to-end 70.0 s, 58.0 s, 63.0 s; median 63.0 s (the tables below are that run's)"
     )
+
+
+def test_baselines_option_names_the_baselines_to_run() -> None:
+    from benchmarks.run import baseline_methods
+
+    assert baseline_methods("sql,pandas") == ["sql", "pandas"]
+    assert baseline_methods(" sql , sql") == ["sql"]
+    with pytest.raises(SystemExit, match="unknown baseline"):
+        baseline_methods("sql,spark")
