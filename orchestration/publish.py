@@ -205,6 +205,14 @@ def _keep_only(con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> None:
         raise PublicationError(
             f"the publication lacks mart(s) {', '.join(missing)}: the dbt build did not finish"
         )
+    views = sorted(
+        t for s, t, kind in present if s == PUBLISHED_SCHEMA and t in tables and kind == "VIEW"
+    )
+    if views:
+        raise PublicationError(
+            f"mart(s) {', '.join(views)} are views: a view would read the working database, "
+            "which analysts do not have; materialise the marts as tables"
+        )
     for schema, name, kind in present:
         if schema != PUBLISHED_SCHEMA or name not in tables:
             con.execute(f"DROP {kind} {_quote(schema)}.{_quote(name)}")

@@ -124,3 +124,14 @@ def test_attached_publication_answers_for_schema_marts(tmp_path: Path) -> None:
     assert attach_publication(con, _publication(tmp_path / "next.duckdb", 4)) is True
     assert con.execute("select count(*) from marts.fct_a").fetchall() == [(4,)]
     con.close()
+
+
+def test_a_mart_built_as_a_view_is_not_published(tmp_path: Path) -> None:
+    wh = tmp_path / "wh.duckdb"
+    publish_marts(_publication(tmp_path / "next.duckdb", 2), wh, ["fct_a"], peildatum=PEILDATUM)
+    before = wh.read_bytes()
+    with pytest.raises(PublicationError, match="v_a are views"):
+        publish_marts(
+            _publication(tmp_path / "next.duckdb", 2), wh, ["fct_a", "v_a"], peildatum=PEILDATUM
+        )
+    assert wh.read_bytes() == before
