@@ -86,6 +86,10 @@ def remove_stale_temporaries(warehouse: Path) -> list[Path]:
     return removed
 
 
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -115,11 +119,10 @@ def attach_publication(con: duckdb.DuckDBPyConnection, publication_db: Path) -> 
     when there is no publication file (nothing attached)."""
     if not Path(publication_db).is_file():
         return False
-    con.execute(f"ATTACH '{publication_db}' AS {PUBLICATION_ALIAS} (READ_ONLY)")
+    con.execute(f"ATTACH {_literal(str(publication_db))} AS {PUBLICATION_ALIAS} (READ_ONLY)")
     working = con.execute("SELECT current_database()").fetchall()[0][0]
-    con.execute(
-        f"SET search_path = '{_quote(working)}.main,{PUBLICATION_ALIAS}.{PUBLISHED_SCHEMA}'"
-    )
+    search_path = f"{_quote(working)}.main,{PUBLICATION_ALIAS}.{PUBLISHED_SCHEMA}"
+    con.execute(f"SET search_path = {_literal(search_path)}")
     return True
 
 

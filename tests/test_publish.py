@@ -117,11 +117,13 @@ def test_prepare_removes_an_unpublished_publication_and_marts_left_in_the_workin
 def test_attached_publication_answers_for_schema_marts(tmp_path: Path) -> None:
     """The checks read `marts.<table>` on the working database: with the next publication
     attached, that is the publication's table; without one, nothing is attached."""
-    work = tmp_path / "work.duckdb"
+    folder = tmp_path / "o'clock"  # a quote in the path
+    folder.mkdir()
+    work = folder / "work.duckdb"
     duckdb.connect(str(work)).close()
     con = duckdb.connect(str(work), read_only=True)
-    assert attach_publication(con, tmp_path / "next.duckdb") is False
-    assert attach_publication(con, _publication(tmp_path / "next.duckdb", 4)) is True
+    assert attach_publication(con, folder / "next.duckdb") is False
+    assert attach_publication(con, _publication(folder / "next.duckdb", 4)) is True
     assert con.execute("select count(*) from marts.fct_a").fetchall() == [(4,)]
     con.close()
 
