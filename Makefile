@@ -43,9 +43,10 @@ ui: manifest
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 ## dbt docs (lineage and column descriptions) on http://127.0.0.1:8080, from the working database
+## and, for the marts, the published warehouse (attached where dbt builds the next publication)
 WORKING_DB ?= $(or $(JEUGDHULP_WORKING_DB),$(dir $(WAREHOUSE)).$(basename $(notdir $(WAREHOUSE))).working.duckdb)
 docs: manifest
-	cd dbt_project && JEUGDHULP_WORKING_DB=$(abspath $(WORKING_DB)) ../$(BIN)/dbt docs generate --profiles-dir . --quiet
+	cd dbt_project && JEUGDHULP_WORKING_DB=$(abspath $(WORKING_DB)) JEUGDHULP_PUBLICATION_DB=$(abspath $(WAREHOUSE)) ../$(BIN)/dbt docs generate --profiles-dir . --quiet
 	cd dbt_project && ../$(BIN)/dbt docs serve --profiles-dir . --host 127.0.0.1 --port 8080 --no-browser
 
 report: $(STAMP)
