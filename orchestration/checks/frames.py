@@ -17,9 +17,9 @@ import pandas as pd
 from pandas.api.typing import DataFrameGroupBy
 
 from orchestration.config import Settings
-from orchestration.publish import PUBLICATION_ALIAS
+from orchestration.publish import PUBLICATION_ALIAS, PUBLISHED_SCHEMA
 
-MARTS_SCHEMA = "marts"
+MARTS_SCHEMA = PUBLISHED_SCHEMA  # the schema the checks read is the one that is published
 # The day used for "open-ended" where a date is needed: a re-entry after an open-ended
 # trajectory can never be early enough.
 NEVER = pd.Timestamp("9999-12-31")
