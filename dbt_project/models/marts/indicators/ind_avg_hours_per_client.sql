@@ -1,8 +1,8 @@
 -- DEFINITIONS §5/§6 avg_hours_per_client: net declared hours (volume × the unit's hours factor;
 -- etmalen are never hours) in the year / distinct clients with positive net hours in the cell.
 -- Per regio, gemeente, aanbieder and regional segment (Noord-Limburg: 4 Ambulant).
--- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
--- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
+-- A table in the working database's `indicator_cells` schema, never published: only the
+-- suppressed cells of fct_indicator_values reach the published marts (§7).
 {{ config(materialized='table', schema='indicator_cells') }}
 
 with facts as (

@@ -3,8 +3,8 @@
 -- segment = a hulpvorm: segment trajectories of that hulpvorm, for verblijf the residential
 -- stays (average length of stay). A cell with an `ended` (still extendable) trajectory is
 -- provisional.
--- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
--- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
+-- A table in the working database's `indicator_cells` schema, never published: only the
+-- suppressed cells of fct_indicator_values reach the published marts (§7).
 {{ config(materialized='table', schema='indicator_cells') }}
 
 with client_trajectories as (

@@ -2,8 +2,8 @@
 -- ceiling (seed budgets). Segment '': the cost of all segments against the sum of the segments'
 -- ceilings. Budgets are regional, so there are no gemeente or aanbieder rows; a regio or segment
 -- without a budget for the year has no row.
--- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
--- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
+-- A table in the working database's `indicator_cells` schema, never published: only the
+-- suppressed cells of fct_indicator_values reach the published marts (§7).
 {{ config(materialized='table', schema='indicator_cells') }}
 
 with facts as (

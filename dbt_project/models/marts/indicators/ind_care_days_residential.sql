@@ -1,7 +1,7 @@
 -- DEFINITIONS §5/§6 care_days_residential: net declared etmalen of verblijf (not wonen) products,
 -- in the year of the declaration's begindatum, per gemeente and aanbieder of the line.
--- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
--- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
+-- A table in the working database's `indicator_cells` schema, never published: only the
+-- suppressed cells of fct_indicator_values reach the published marts (§7).
 {{ config(materialized='table', schema='indicator_cells') }}
 
 with facts as (

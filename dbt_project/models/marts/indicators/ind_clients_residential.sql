@@ -1,7 +1,7 @@
 -- DEFINITIONS §6 clients_residential: distinct clients with a verblijf (not wonen) allocation
 -- active in the year; a client counts once in each gemeente and aanbieder they had one with.
--- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
--- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
+-- A table in the working database's `indicator_cells` schema, never published: only the
+-- suppressed cells of fct_indicator_values reach the published marts (§7).
 {{ config(materialized='table', schema='indicator_cells') }}
 
 with facts as (

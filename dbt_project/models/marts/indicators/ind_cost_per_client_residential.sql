@@ -1,8 +1,8 @@
 -- DEFINITIONS §6 cost_per_client_residential: net verblijf (not wonen) cost in euros in the year
 -- / distinct clients with a positive net verblijf cost in the same cell (the clients behind the
 -- amount; a debit fully credited, also by a credit filed in a later year, leaves no client).
--- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
--- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
+-- A table in the working database's `indicator_cells` schema, never published: only the
+-- suppressed cells of fct_indicator_values reach the published marts (§7).
 {{ config(materialized='table', schema='indicator_cells') }}
 
 with facts as (

@@ -1,8 +1,8 @@
 -- DEFINITIONS §6 crisis_within_4w: of crisis allocations (hulpvorm crisis) that ended in the year
 -- (einddatum in the year and before the peildatum), the % whose duration
 -- (einddatum − ingangsdatum + 1) is at most 28 days.
--- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
--- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
+-- A table in the working database's `indicator_cells` schema, never published: only the
+-- suppressed cells of fct_indicator_values reach the published marts (§7).
 {{ config(materialized='table', schema='indicator_cells') }}
 
 with facts as (

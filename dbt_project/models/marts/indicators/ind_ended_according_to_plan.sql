@@ -2,8 +2,8 @@
 -- (einddatum in the year and before the peildatum), the % whose reden_beeindiging is an
 -- according-to-plan code (seed ijw_reden_beeindiging: 31). No reden counts as not according to
 -- plan. Per regio, gemeente, aanbieder and regional segment of the allocation.
--- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
--- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
+-- A table in the working database's `indicator_cells` schema, never published: only the
+-- suppressed cells of fct_indicator_values reach the published marts (§7).
 {{ config(materialized='table', schema='indicator_cells') }}
 
 with facts as (

@@ -1,8 +1,8 @@
 -- DEFINITIONS §5/§6 escalation_during_trajectory: of distinct clients with a trajectory active in
 -- the year, the % with an escalation (a step heavier than every earlier step of the trajectory)
 -- starting in the year. Per regio and gemeente of the trajectory.
--- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
--- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
+-- A table in the working database's `indicator_cells` schema, never published: only the
+-- suppressed cells of fct_indicator_values reach the published marts (§7).
 {{ config(materialized='table', schema='indicator_cells') }}
 
 with facts as (

@@ -1,7 +1,7 @@
 -- DEFINITIONS §6 harmful_waiting_list (Kapstok "schadelijke wachtlijst"): the waiting_list count
 -- restricted to allocations in the region's ambulant segment (Noord-Limburg: 4 Ambulant).
--- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
--- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
+-- A table in the working database's `indicator_cells` schema, never published: only the
+-- suppressed cells of fct_indicator_values reach the published marts (§7).
 {{ config(materialized='table', schema='indicator_cells') }}
 
 with facts as (

@@ -1,8 +1,8 @@
 -- DEFINITIONS §6 no_new_care_12m: of client trajectories that ended in the year (status ended or
 -- closed), the % with no new jeugdhulp allocation starting within 12 months after the end. A cell
 -- is provisional while a trajectory is `ended` or its 12 months are not over without new care.
--- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
--- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
+-- A table in the working database's `indicator_cells` schema, never published: only the
+-- suppressed cells of fct_indicator_values reach the published marts (§7).
 {{ config(materialized='table', schema='indicator_cells') }}
 
 with facts as (

@@ -3,8 +3,8 @@
 --   outflow_after_residential_wonen  % with a wonen allocation active within six months after
 --   outflow_after_residential_home   % with no jeugdhulp allocation active within six months
 -- (the rest went on to other care). A stay still `ended` (its six months not over) is provisional.
--- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
--- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
+-- A table in the working database's `indicator_cells` schema, never published: only the
+-- suppressed cells of fct_indicator_values reach the published marts (§7).
 {{ config(materialized='table', schema='indicator_cells') }}
 
 with facts as (

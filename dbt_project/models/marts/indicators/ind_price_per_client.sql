@@ -1,8 +1,8 @@
 -- DEFINITIONS §6 price_per_client: net cost in euros / distinct clients with a positive net cost,
 --   price_per_client          per regional segment (segment '' = all), also per gemeente/aanbieder
 --   price_per_client_product  per product: the segment column holds the catalogue productcode
--- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
--- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
+-- A table in the working database's `indicator_cells` schema, never published: only the
+-- suppressed cells of fct_indicator_values reach the published marts (§7).
 {{ config(materialized='table', schema='indicator_cells') }}
 
 with facts as (

@@ -5,8 +5,8 @@
 -- Regio and gemeente rows count client trajectories (gemeente of the first allocation). Segment
 -- rows count segment trajectories of that regional segment: a re-entry into the segment after
 -- six months without it (the Ambulant target of Twente).
--- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
--- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
+-- A table in the working database's `indicator_cells` schema, never published: only the
+-- suppressed cells of fct_indicator_values reach the published marts (§7).
 {{ config(materialized='table', schema='indicator_cells') }}
 
 with regions as (

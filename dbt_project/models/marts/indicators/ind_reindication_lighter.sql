@@ -1,8 +1,8 @@
 -- DEFINITIONS §6 reindication_lighter: of client trajectories that ended in the year and have a
 -- re-indication (a step after the first), the % whose later steps are all of the same or a lower
 -- rank than the first step.
--- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
--- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
+-- A table in the working database's `indicator_cells` schema, never published: only the
+-- suppressed cells of fct_indicator_values reach the published marts (§7).
 {{ config(materialized='table', schema='indicator_cells') }}
 
 with facts as (

@@ -1,8 +1,8 @@
 -- DEFINITIONS §6 residential_no_transfer: of clients in verblijf in the year, the % whose
 -- verblijf in the year (all their active verblijf allocations in the regio) stayed with one
 -- aanbieder and one product. The client's answer is the same in every cell they count in.
--- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
--- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
+-- A table in the working database's `indicator_cells` schema, never published: only the
+-- suppressed cells of fct_indicator_values reach the published marts (§7).
 {{ config(materialized='table', schema='indicator_cells') }}
 
 with facts as (

@@ -2,8 +2,8 @@
 -- year with an according-to-plan reden, the % with an allocation in ambulant GGZ or an intensive
 -- segment (segment 1) starting within 24 months after the end. Provisional while the trajectory
 -- is `ended` or its 24 months are not over without a return.
--- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
--- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
+-- A table in the working database's `indicator_cells` schema, never published: only the
+-- suppressed cells of fct_indicator_values reach the published marts (§7).
 {{ config(materialized='table', schema='indicator_cells') }}
 
 with facts as (

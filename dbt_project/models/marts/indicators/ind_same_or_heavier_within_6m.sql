@@ -3,8 +3,8 @@
 -- step. A new allocation within six months after an end belongs to the same trajectory (§4), so
 -- "during or within 6 months after" is the trajectory itself; it is final once the trajectory is
 -- closed.
--- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
--- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
+-- A table in the working database's `indicator_cells` schema, never published: only the
+-- suppressed cells of fct_indicator_values reach the published marts (§7).
 {{ config(materialized='table', schema='indicator_cells') }}
 
 with facts as (

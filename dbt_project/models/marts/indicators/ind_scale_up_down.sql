@@ -3,8 +3,8 @@
 --   scale_up_count / scale_down_count  number of transitions
 --   scale_up_pct / scale_down_pct      % of trajectories active in the year with at least one
 -- Per regio and gemeente of the trajectory (gemeente of its first allocation).
--- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
--- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
+-- A table in the working database's `indicator_cells` schema, never published: only the
+-- suppressed cells of fct_indicator_values reach the published marts (§7).
 {{ config(materialized='table', schema='indicator_cells') }}
 
 with facts as (

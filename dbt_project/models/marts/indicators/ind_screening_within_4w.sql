@@ -2,8 +2,8 @@
 -- toewijzingsdatum), the % whose start of care is at most 28 days (the screening norm) after the
 -- toewijzingsdatum. Allocations whose outcome is still open at the peildatum (not started, norm
 -- not passed) are left out and make the cell provisional.
--- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
--- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
+-- A table in the working database's `indicator_cells` schema, never published: only the
+-- suppressed cells of fct_indicator_values reach the published marts (§7).
 {{ config(materialized='table', schema='indicator_cells') }}
 
 with facts as (

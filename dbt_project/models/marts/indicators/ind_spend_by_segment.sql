@@ -1,8 +1,8 @@
 -- DEFINITIONS §6 spend_by_segment: net declared cost in euros per regional segment and year
 -- (segment '' = all segments), and spend_by_segment_share: the segment's cost as % of the cost of
 -- all segments in the same regio (or gemeente) and year.
--- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
--- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
+-- A table in the working database's `indicator_cells` schema, never published: only the
+-- suppressed cells of fct_indicator_values reach the published marts (§7).
 {{ config(materialized='table', schema='indicator_cells') }}
 
 with facts as (

@@ -2,8 +2,8 @@
 -- dyslexie 42, behandeling 98, begeleiding 14, screening 28 days) issued in the year, the % that
 -- started within the norm of their hulpvorm. The segment column holds the hulpvorm. Open
 -- outcomes (not started, norm not passed at the peildatum) are left out and make it provisional.
--- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
--- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
+-- A table in the working database's `indicator_cells` schema, never published: only the
+-- suppressed cells of fct_indicator_values reach the published marts (§7).
 {{ config(materialized='table', schema='indicator_cells') }}
 
 with facts as (

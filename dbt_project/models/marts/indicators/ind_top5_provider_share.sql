@@ -1,8 +1,8 @@
 -- DEFINITIONS §6 top5_provider_share: the share (%) of net cost going to the five aanbieders with
 -- the largest net cost, per regio and year: per product (segment column = catalogue productcode)
 -- and over all products (segment ''). Ties at the fifth place go to the lower AGB code.
--- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
--- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
+-- A table in the working database's `indicator_cells` schema, never published: only the
+-- suppressed cells of fct_indicator_values reach the published marts (§7).
 {{ config(materialized='table', schema='indicator_cells') }}
 
 with facts as (

@@ -2,8 +2,8 @@
 -- its start norm, at the year's value month end (December 31; in the peildatum's year the last
 -- month end on or before the peildatum). Cells exist wherever an allocation awaited its start,
 -- so an empty waiting list shows as 0. The segment column holds the regional segment.
--- Ephemeral: a step inlined into fct_indicator_values, never a table of its own, so no
--- unsuppressed cell (or its n_clients) reaches the published marts schema (§7).
+-- A table in the working database's `indicator_cells` schema, never published: only the
+-- suppressed cells of fct_indicator_values reach the published marts (§7).
 {{ config(materialized='table', schema='indicator_cells') }}
 
 with facts as (
