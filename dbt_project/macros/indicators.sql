@@ -87,7 +87,9 @@
     levels (never empty: the fact models fill unknowns with 'onbekend'), plus whatever the
     expressions use. A client-level count counts each client once per cell, so a client with
     allocations in two gemeenten counts once in each gemeente and once in the regio (§6).
-    `n_clients` is the number of distinct clients behind the cell (for suppression, §7).
+    `n_clients` is the number of distinct clients behind the cell (for suppression, §7); by
+    default the distinct values of `client`, the facts' client column (`client_key`, or the
+    integer `client_id` of the client-year and declaration facts).
     `provisional` is a row-level condition: a cell with any such row is not final. -#}
 {% macro indicator_rollup(
     facts,
@@ -96,7 +98,8 @@
     numerator,
     denominator=none,
     value='count',
-    n_clients='count(distinct client_key)',
+    n_clients=none,
+    client='client_key',
     provisional='false',
     levels=('regio', 'gemeente', 'aanbieder')
 ) -%}
@@ -131,7 +134,8 @@
                 as denominator,
             cast('{{ unit }}' as {{ text }}) as unit,
             max(case when {{ provisional }} then 1 else 0 end) = 1 as has_provisional,
-            cast({{ n_clients }} as integer) as n_clients
+            cast({{ n_clients if n_clients is not none else 'count(distinct ' ~ client ~ ')' }} as integer)
+                as n_clients
         from {{ facts }}
         group by period_year, regio{% for column in columns %}, {{ column }}{% endfor %}
         {%- if not loop.last %}

@@ -8,6 +8,8 @@
 --   norm_days             start-of-care norm of the hulpvorm (seed start_of_care_norms); the
 --                         verblijf norm applies to residential products only
 --   is_according_to_plan  reden_beeindiging is an according-to-plan code (seed ijw_reden_beeindiging)
+--   client_id             the client's integer stand-in (stg_raw__clients): the client-level
+--                         indicator facts group and count on it instead of the 64-character key
 with allocations as (
     select * from {{ ref('fct_allocations') }}
     where counts_as_jeugdhulp
@@ -25,12 +27,17 @@ reasons as (
     select * from {{ ref('ijw_reden_beeindiging') }}
 ),
 
+clients as (
+    select * from {{ ref('stg_raw__clients') }}
+),
+
 flagged as (
     select
         -- keys
         allocations.allocation_key,
         allocations.toewijzingnummer,
         allocations.client_key,
+        clients.client_id,
         allocations.trajectory_id,
         allocations.regio,
         allocations.gemeentecode,
@@ -70,6 +77,8 @@ flagged as (
         on allocations.hulpvorm = norms.hulpvorm
     left join reasons
         on allocations.reden_beeindiging = reasons.reden_beeindiging
+    left join clients
+        on allocations.client_key = clients.client_key
 )
 
 select * from flagged

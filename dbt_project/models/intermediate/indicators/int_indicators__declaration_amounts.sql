@@ -15,12 +15,9 @@ regions as (
     select * from {{ ref('regions') }}
 ),
 
-clients as (
-    select * from {{ ref('stg_raw__clients') }}
-),
-
 -- Lines are joined to their allocation by (gemeentecode, toewijzingnummer) and grouped by the
--- integer client_id; the client_key is looked up once per group.
+-- integer client_id, the client as the families count it (no 64-character key is looked up or
+-- written for ≈ 4.5M rows nationally).
 attributed as (
     select
         lines.period_year,
@@ -67,21 +64,4 @@ amounts as (
         is_residential, is_ambulant_alternatief, is_ambulant_segment
 )
 
-select
-    amounts.period_year,
-    amounts.regio,
-    amounts.gemeentecode,
-    amounts.aanbieder_agb,
-    clients.client_key,
-    amounts.segment,
-    amounts.product,
-    amounts.hulpvorm,
-    amounts.is_residential,
-    amounts.is_ambulant_alternatief,
-    amounts.is_ambulant_segment,
-    amounts.net_amount_cents,
-    amounts.net_hours,
-    amounts.net_care_days
-from amounts
-inner join clients
-    on amounts.client_id = clients.client_id
+select * from amounts

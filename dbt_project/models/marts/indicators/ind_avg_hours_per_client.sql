@@ -9,7 +9,7 @@ with facts as (
     select * from {{ ref('int_indicators__declaration_amounts') }}
 )
 
-{%- set clients = 'count(distinct case when net_hours > 0 then client_key end)' %}
+{%- set clients = 'count(distinct case when net_hours > 0 then client_id end)' %}
 
 {{ indicator_rollup(
     'facts', 'avg_hours_per_client', 'hours_per_client',

@@ -18,5 +18,5 @@ with facts as (
     numerator='sum(net_care_days)',
     denominator='max(days_in_year)',
     value='ratio',
-    n_clients='count(distinct case when net_care_days > 0 then client_key end)'
+    n_clients='count(distinct case when net_care_days > 0 then client_id end)'
 ) }}

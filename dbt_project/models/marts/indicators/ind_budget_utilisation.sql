@@ -33,7 +33,7 @@ cost as (
     {{ indicator_rollup(
         'facts', 'budget_utilisation', 'percent',
         numerator='sum(net_amount_cents) / 100.0',
-        n_clients='count(distinct case when net_amount_cents > 0 then client_key end)',
+        n_clients='count(distinct case when net_amount_cents > 0 then client_id end)',
         levels=('regio', 'segment')
     ) }}
 )

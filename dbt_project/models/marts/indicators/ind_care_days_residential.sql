@@ -12,5 +12,5 @@ with facts as (
 {{ indicator_rollup(
     'facts', 'care_days_residential', 'care_days',
     numerator='sum(net_care_days)',
-    n_clients='count(distinct case when net_care_days > 0 then client_key end)'
+    n_clients='count(distinct case when net_care_days > 0 then client_id end)'
 ) }}

@@ -9,4 +9,8 @@ with facts as (
     where has_ambulant_alternative
 )
 
-{{ indicator_rollup('facts', 'clients_ambulatory_alternatives', 'clients', numerator='count(distinct client_key)') }}
+{{ indicator_rollup(
+    'facts', 'clients_ambulatory_alternatives', 'clients',
+    numerator='count(distinct client_id)',
+    client='client_id'
+) }}

@@ -10,6 +10,7 @@ with facts as (
 
 {{ indicator_rollup(
     'facts', 'clients_by_segment', 'clients',
-    numerator='count(distinct client_key)',
-    levels=('regio', 'gemeente', 'segment', 'gemeente_segment')
+    numerator='count(distinct client_id)',
+    levels=('regio', 'gemeente', 'segment', 'gemeente_segment'),
+    client='client_id'
 ) }}

@@ -9,4 +9,8 @@ with facts as (
     where has_residential
 )
 
-{{ indicator_rollup('facts', 'clients_residential', 'clients', numerator='count(distinct client_key)') }}
+{{ indicator_rollup(
+    'facts', 'clients_residential', 'clients',
+    numerator='count(distinct client_id)',
+    client='client_id'
+) }}

@@ -13,5 +13,5 @@ with facts as (
 {{ indicator_rollup(
     'facts', 'cost_ambulatory', 'euro',
     numerator='sum(net_amount_cents) / 100.0',
-    n_clients='count(distinct case when net_amount_cents > 0 then client_key end)'
+    n_clients='count(distinct case when net_amount_cents > 0 then client_id end)'
 ) }}

@@ -10,7 +10,7 @@ with facts as (
     where is_residential
 )
 
-{%- set clients = 'count(distinct case when net_amount_cents > 0 then client_key end)' %}
+{%- set clients = 'count(distinct case when net_amount_cents > 0 then client_id end)' %}
 
 {{ indicator_rollup(
     'facts', 'cost_per_client_residential', 'euro_per_client',

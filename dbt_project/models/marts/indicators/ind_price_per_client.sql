@@ -16,12 +16,12 @@ product_facts as (
         gemeentecode,
         product as segment,
         aanbieder_agb,
-        client_key,
+        client_id,
         net_amount_cents
     from facts
 )
 
-{%- set clients = 'count(distinct case when net_amount_cents > 0 then client_key end)' %}
+{%- set clients = 'count(distinct case when net_amount_cents > 0 then client_id end)' %}
 {%- set args = dict(numerator='sum(net_amount_cents) / 100.0', denominator=clients, value='ratio',
     n_clients=clients) %}
 

@@ -12,7 +12,8 @@ with facts as (
 
 {{ indicator_rollup(
     'facts', 'residential_no_transfer', 'percent',
-    numerator='count(distinct case when client_residential_single_placement then client_key end)',
-    denominator='count(distinct client_key)',
-    value='percent'
+    numerator='count(distinct case when client_residential_single_placement then client_id end)',
+    denominator='count(distinct client_id)',
+    value='percent',
+    client='client_id'
 ) }}

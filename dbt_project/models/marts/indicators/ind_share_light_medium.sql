@@ -11,7 +11,8 @@ with facts as (
 
 {{ indicator_rollup(
     'facts', 'share_light_medium', 'percent',
-    numerator='count(distinct case when client_ggz_light_medium_only then client_key end)',
-    denominator='count(distinct client_key)',
-    value='percent'
+    numerator='count(distinct case when client_ggz_light_medium_only then client_id end)',
+    denominator='count(distinct client_id)',
+    value='percent',
+    client='client_id'
 ) }}

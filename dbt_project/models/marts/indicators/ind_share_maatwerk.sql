@@ -10,8 +10,9 @@ with facts as (
 
 {{ indicator_rollup(
     'facts', 'share_maatwerk', 'percent',
-    numerator='count(distinct case when client_has_maatwerk then client_key end)',
-    denominator='count(distinct client_key)',
+    numerator='count(distinct case when client_has_maatwerk then client_id end)',
+    denominator='count(distinct client_id)',
     value='percent',
-    levels=('regio', 'gemeente', 'aanbieder', 'segment')
+    levels=('regio', 'gemeente', 'aanbieder', 'segment'),
+    client='client_id'
 ) }}

@@ -13,7 +13,7 @@ spend as (
     {{ indicator_rollup(
         'facts', 'spend_by_segment', 'euro',
         numerator='sum(net_amount_cents) / 100.0',
-        n_clients='count(distinct case when net_amount_cents > 0 then client_key end)',
+        n_clients='count(distinct case when net_amount_cents > 0 then client_id end)',
         levels=('regio', 'gemeente', 'segment', 'gemeente_segment', 'aanbieder')
     ) }}
 ),

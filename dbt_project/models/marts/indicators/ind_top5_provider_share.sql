@@ -42,12 +42,12 @@ cells as (
 
 clients as (
     select period_year, regio, product as segment,
-        count(distinct case when net_amount_cents > 0 then client_key end) as n_clients
+        count(distinct case when net_amount_cents > 0 then client_id end) as n_clients
     from facts
     group by period_year, regio, product
     union all
     select period_year, regio, '' as segment,
-        count(distinct case when net_amount_cents > 0 then client_key end) as n_clients
+        count(distinct case when net_amount_cents > 0 then client_id end) as n_clients
     from facts
     group by period_year, regio
 )
