@@ -579,12 +579,41 @@ def test_nine_digit_allocation_number_is_no_bsn_when_delivered_bsns_are_known(
     assert result.success, result.summary()
 
 
-def test_delivered_bsn_in_a_mart_is_refused(settings: Settings) -> None:
-    allocations = changed(ALLOCATIONS, "b1", productcode="111222334")
+@pytest.mark.parametrize(
+    ("value", "refused"),
+    [
+        ("111222334", True),
+        ("  111222334", True),
+        ("111222334 ", True),
+        (" 111222334 ", True),
+        ("1112223345", False),
+        ("\t111222334", False),
+        ("11122233é", False),
+    ],
+)
+def test_delivered_bsn_in_a_mart_is_refused(settings: Settings, value: str, refused: bool) -> None:
+    """A value counts when trimmed of spaces it is a delivered BSN (padding does not hide
+    one; a tab is not trimmed, a tenth character is another value)."""
+    allocations = changed(ALLOCATIONS, "b1", productcode=value)
     con = duckdb.connect(str(settings.working_db_path))
     con.execute("create schema if not exists raw")
     con.execute("create or replace table raw.allocations as select '111222334' as bsn")
     con.execute("create or replace table raw.declarations as select '999999999' as bsn")
     con.close()
     result = run(settings, "marts_no_personal_data", allocations=allocations)
-    assert failed(result) == ["expect_column_values_to_be_in_set(nine_digit_values)"]
+    if refused:
+        assert failed(result) == ["expect_column_values_to_be_in_set(nine_digit_values)"]
+    else:
+        assert result.success, result.summary()
+
+
+@pytest.mark.parametrize(
+    ("value", "refused"),
+    [("123456782", True), (" 123456782  ", True), ("1234567820", False), ("12345678é", False)],
+)
+def test_eleven_test_bsn_without_raw_tables_is_refused_padded_or_not(
+    settings: Settings, value: str, refused: bool
+) -> None:
+    allocations = changed(ALLOCATIONS, "b1", productcode=value)
+    result = run(settings, "marts_no_personal_data", allocations=allocations)
+    assert result.success is not refused, result.summary()
