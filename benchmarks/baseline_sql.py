@@ -29,12 +29,9 @@ from benchmarks.baseline_pandas import (
     allocation_files,
 )
 from orchestration.ingest.hashing import client_key
+from orchestration.sql import quote_literal
 
 OPEN = "DATE '9999-12-31'"  # an open end: later than any plausible date (§2 range rule)
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _csv_sep(path: Path) -> str:
@@ -66,8 +63,8 @@ def _landed_sql(files: list[Path]) -> str:
     parquet = [(seq, p) for seq, p in enumerate(files, start=1) if p.suffix == ".parquet"]
     if parquet:
         present = set().union(*(_columns_of(p) for _, p in parquet))
-        listed = ", ".join(_lit(str(p)) for _, p in parquet)
-        seqs = ", ".join(f"({_lit(str(p))}, {seq})" for seq, p in parquet)
+        listed = ", ".join(quote_literal(str(p)) for _, p in parquet)
+        seqs = ", ".join(f"({quote_literal(str(p))}, {seq})" for seq, p in parquet)
         parts.append(
             "SELECT f.seq AS file_seq, r.file_row_number + 1 AS source_row, "
             f"{_text_columns(present)} "
@@ -81,7 +78,7 @@ def _landed_sql(files: list[Path]) -> str:
         parts.append(
             f"SELECT {seq} AS file_seq, row_number() OVER () AS source_row, "
             f"{_text_columns(_columns_of(path))} "
-            f"FROM read_csv({_lit(str(path))}, delim = {_lit(_csv_sep(path))}, header = true, "
+            f"FROM read_csv({quote_literal(str(path))}, delim = {quote_literal(_csv_sep(path))}, header = true, "
             "all_varchar = true, auto_detect = true)"
         )
     if not parts:
@@ -153,7 +150,7 @@ def trajectories_sql(
     landing: Path, *, peildatum: dt.date, gap_months: int, catalogue: Path = CATALOGUE
 ) -> str:
     """The one query: one row per trajectory, identified by the client's BSN."""
-    not_jeugdhulp = ", ".join(_lit(c) for c in NOT_JEUGDHULP)
+    not_jeugdhulp = ", ".join(quote_literal(c) for c in NOT_JEUGDHULP)
     peil = f"DATE '{peildatum.isoformat()}'"
     gap = f"INTERVAL {int(gap_months)} MONTH"
     return (
@@ -164,7 +161,7 @@ latest AS (
     QUALIFY row_number() OVER (PARTITION BY gemeentecode, toewijzingnummer
         ORDER BY try_cast(dagtekening AS DATE) DESC NULLS LAST, file_seq DESC, source_row DESC) = 1
 ),
-catalogue AS (SELECT * FROM read_csv({_lit(str(catalogue))}, all_varchar = true)),
+catalogue AS (SELECT * FROM read_csv({quote_literal(str(catalogue))}, all_varchar = true)),
 category_first AS (
     SELECT * FROM catalogue
     QUALIFY row_number() OVER (PARTITION BY productcategorie ORDER BY productcode) = 1

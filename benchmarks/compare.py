@@ -12,6 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.sql import quote_literal
+
 COLUMNS = "client_key, gemeentecode, start_date, end_date, status, is_reentry, gap_days"
 _TYPED = (
     "client_key, gemeentecode, CAST(start_date AS DATE) AS start_date, "
@@ -26,17 +28,13 @@ class Summary:
     reentries_by_year: dict[int, int] = field(default_factory=dict)
 
 
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def parquet_relation(path: Path) -> str:
-    return f"(SELECT {_TYPED} FROM read_parquet({_lit(str(path))}))"
+    return f"(SELECT {_TYPED} FROM read_parquet({quote_literal(str(path))}))"
 
 
 def mart_relation(con: duckdb.DuckDBPyConnection, database: Path, alias: str) -> str:
     """Attach a warehouse or working database read-only; its marts.fct_trajectories."""
-    con.execute(f"ATTACH {_lit(str(database))} AS {alias} (READ_ONLY)")
+    con.execute(f"ATTACH {quote_literal(str(database))} AS {alias} (READ_ONLY)")
     return f"(SELECT {_TYPED} FROM {alias}.marts.fct_trajectories)"
 
 

@@ -23,6 +23,8 @@ from typing import Any
 
 import duckdb
 
+from orchestration.sql import quote_ident, quote_literal
+
 PUBLISHED_SCHEMA = "marts"
 MANIFEST_NAME = "_EXPORT.json"
 ZSTD_LEVEL = 1
@@ -35,14 +37,6 @@ _SAFE_NAME = re.compile(r"^[A-Za-z0-9_]+$")
 
 class ExportError(RuntimeError):
     """The warehouse cannot be exported; the message names the file and the reason."""
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _fsync(path: Path) -> None:
@@ -128,7 +122,7 @@ def export_warehouse(
         # Settings by SET, not as connect() config: a reader in this process may hold the file
         # open already, and DuckDB refuses a second connection with a different configuration.
         for name, setting in {**(duckdb_config or {}), "preserve_insertion_order": "false"}.items():
-            con.execute(f"SET {name} = {_sql_string(str(setting))}")
+            con.execute(f"SET {name} = {quote_literal(str(setting))}")
         tables = _published_tables(con)
         if not tables:
             raise ExportError(
@@ -144,11 +138,11 @@ def export_warehouse(
         counts: dict[str, int] = {}
         for table in tables:
             target = out / f"{table}.parquet"
-            relation = f"{PUBLISHED_SCHEMA}.{_quote(table)}"
+            relation = f"{PUBLISHED_SCHEMA}.{quote_ident(table)}"
 
             def write(tmp: Path, relation: str = relation) -> None:
                 con.execute(
-                    f"COPY (SELECT * FROM {relation}) TO {_sql_string(str(tmp))} "
+                    f"COPY (SELECT * FROM {relation}) TO {quote_literal(str(tmp))} "
                     f"(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL {ZSTD_LEVEL})"
                 )
 

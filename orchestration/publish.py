@@ -26,6 +26,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.sql import quote_ident, quote_literal
+
 PUBLISHED_SCHEMA = "marts"
 PUBLICATION_ALIAS = "publication"
 """The publication's name when attached to the working database (dbt_project/profiles.yml)."""
@@ -86,14 +88,6 @@ def remove_stale_temporaries(warehouse: Path) -> list[Path]:
     return removed
 
 
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _wal(path: Path) -> Path:
     return path.with_name(path.name + ".wal")
 
@@ -119,10 +113,10 @@ def attach_publication(con: duckdb.DuckDBPyConnection, publication_db: Path) -> 
     when there is no publication file (nothing attached)."""
     if not Path(publication_db).is_file():
         return False
-    con.execute(f"ATTACH {_literal(str(publication_db))} AS {PUBLICATION_ALIAS} (READ_ONLY)")
+    con.execute(f"ATTACH {quote_literal(str(publication_db))} AS {PUBLICATION_ALIAS} (READ_ONLY)")
     working = con.execute("SELECT current_database()").fetchall()[0][0]
-    search_path = f"{_quote(working)}.main,{PUBLICATION_ALIAS}.{PUBLISHED_SCHEMA}"
-    con.execute(f"SET search_path = {_literal(search_path)}")
+    search_path = f"{quote_ident(working)}.main,{PUBLICATION_ALIAS}.{PUBLISHED_SCHEMA}"
+    con.execute(f"SET search_path = {quote_literal(search_path)}")
     return True
 
 
@@ -161,7 +155,7 @@ def publish_marts(
         try:
             _keep_only(con, tables)
             for table in sorted(tables):
-                qualified = f"{PUBLISHED_SCHEMA}.{_quote(table)}"
+                qualified = f"{PUBLISHED_SCHEMA}.{quote_ident(table)}"
                 result.tables[table] = con.execute(f"SELECT count(*) FROM {qualified}").fetchall()[
                     0
                 ][0]
@@ -218,10 +212,10 @@ def _keep_only(con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> None:
         )
     for schema, name, kind in present:
         if schema != PUBLISHED_SCHEMA or name not in tables:
-            con.execute(f"DROP {kind} {_quote(schema)}.{_quote(name)}")
+            con.execute(f"DROP {kind} {quote_ident(schema)}.{quote_ident(name)}")
     for (schema,) in con.execute(
         "SELECT schema_name FROM duckdb_schemas() WHERE database_name = current_database() "
         "AND NOT internal AND schema_name NOT IN (?, 'main')",
         [PUBLISHED_SCHEMA],
     ).fetchall():
-        con.execute(f"DROP SCHEMA {_quote(schema)} CASCADE")
+        con.execute(f"DROP SCHEMA {quote_ident(schema)} CASCADE")

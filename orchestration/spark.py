@@ -24,6 +24,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from orchestration.sql import quote_literal
+
 if TYPE_CHECKING:
     import duckdb
     from pyspark.sql import SparkSession
@@ -70,8 +72,10 @@ def export_raw_tables(
             for old in folder.glob("*.parquet"):
                 old.unlink()
             target = (folder / "part-0.parquet").resolve()
-            quoted = "'" + str(target).replace("'", "''") + "'"
-            con.execute(f"COPY (SELECT * FROM {RAW_DATABASE}.{table}) TO {quoted} (FORMAT parquet)")
+            con.execute(
+                f"COPY (SELECT * FROM {RAW_DATABASE}.{table}) TO {quote_literal(str(target))} "
+                "(FORMAT parquet)"
+            )
             written[table] = folder.resolve()
     finally:
         if isinstance(working_db, str | Path):

@@ -18,6 +18,7 @@ from pandas.api.typing import DataFrameGroupBy
 
 from orchestration.config import Settings
 from orchestration.publish import PUBLICATION_ALIAS, PUBLISHED_SCHEMA
+from orchestration.sql import quote_ident
 
 MARTS_SCHEMA = PUBLISHED_SCHEMA  # the schema the checks read is the one that is published
 # The day used for "open-ended" where a date is needed: a re-entry after an open-ended
@@ -60,10 +61,6 @@ SEGMENT_TRAJECTORIES = TrajectoryTable(
 )
 
 
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
 def marts_catalog(con: duckdb.DuckDBPyConnection) -> str:
     """The database whose schema `marts` the checks read: the next publication when it is
     attached (orchestration/publish.attach_publication), else the connection's own."""
@@ -76,7 +73,7 @@ def marts_catalog(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def marts_table(table: str) -> str:
-    return f"{quote(MARTS_SCHEMA)}.{quote(table)}"
+    return f"{quote_ident(MARTS_SCHEMA)}.{quote_ident(table)}"
 
 
 def _read_trajectories(
@@ -91,13 +88,18 @@ def _read_trajectories(
     with `in_chain_order`, ordered per chain by start date (then end date, open last, then
     id). DuckDB sorts (in parallel, on its own strings): sorting the frame in pandas took a
     third of a national check."""
-    select = [f"{quote(spec.id_column)} as trajectory_id"]
+    select = [f"{quote_ident(spec.id_column)} as trajectory_id"]
     if with_previous:
-        select.append(f"{quote(spec.previous_id_column)} as previous_trajectory_id")
-    select += [quote(c) for c in dict.fromkeys([*spec.chain_columns, *columns])]
+        select.append(f"{quote_ident(spec.previous_id_column)} as previous_trajectory_id")
+    select += [quote_ident(c) for c in dict.fromkeys([*spec.chain_columns, *columns])]
     sql = f"select {', '.join(select)} from {marts_table(spec.table)}"
     if in_chain_order:
-        keys = [*(quote(c) for c in spec.chain_columns), "start_date", "end_date", "trajectory_id"]
+        keys = [
+            *(quote_ident(c) for c in spec.chain_columns),
+            "start_date",
+            "end_date",
+            "trajectory_id",
+        ]
         sql += " order by " + ", ".join(f"{k} asc nulls last" for k in keys)
     return con.sql(sql).df()
 
@@ -289,8 +291,8 @@ def prepare_no_personal_data(con: duckdb.DuckDBPyConnection, settings: Settings)
             for table, column in zip(text["table_name"], text["column_name"], strict=True):
                 n = con.execute(
                     f"select count(*) from {marts_table(str(table))} as m "
-                    f"join {DELIVERED_BSNS} as d on d.bsn = trim({quote(column)}) "
-                    f"where {_trims_to_nine(quote(column))}"
+                    f"join {DELIVERED_BSNS} as d on d.bsn = trim({quote_ident(column)}) "
+                    f"where {_trims_to_nine(quote_ident(column))}"
                 ).fetchall()[0][0]
                 counts[(str(table), str(column))] = int(n)
         finally:
@@ -299,7 +301,7 @@ def prepare_no_personal_data(con: duckdb.DuckDBPyConnection, settings: Settings)
         for table, group in text.groupby("table_name", sort=True):
             names = list(group["column_name"])
             counters = ", ".join(
-                f"count(*) filter (where {_bsn_predicate(quote(c))})" for c in names
+                f"count(*) filter (where {_bsn_predicate(quote_ident(c))})" for c in names
             )
             row = con.execute(f"select {counters} from {marts_table(str(table))}").fetchone()
             counts.update({(str(table), c): int(n) for c, n in zip(names, row, strict=True)})

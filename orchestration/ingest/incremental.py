@@ -35,9 +35,9 @@ from orchestration.ingest.readers import (
     create_landing_table,
     land_file,
     parquet_batches,
-    quote_ident,
     read_parquet_files,
 )
+from orchestration.sql import quote_ident
 
 LANDED_SCHEMA = "_ingest_landed"
 FILES_TABLE = f"{LANDED_SCHEMA}.files"

@@ -39,8 +39,6 @@ from orchestration.ingest.readers import (
     discover_files,
     duckdb_settings,
     insertion_order,
-    quote_ident,
-    quote_literal,
 )
 from orchestration.ingest.report import FileReport, IngestReport
 from orchestration.ingest.validate import (
@@ -54,6 +52,7 @@ from orchestration.ingest.validate import (
     typed,
     value,
 )
+from orchestration.sql import quote_ident, quote_literal
 
 __all__ = ["FileReport", "IngestReport", "LandingFileError", "ingest_landing"]
 

@@ -27,6 +27,7 @@ import duckdb
 from orchestration.config import GENERATED_MARKER
 from orchestration.ingest import csv_text
 from orchestration.ingest.contract import ENTITIES, Column
+from orchestration.sql import quote_ident, quote_literal
 
 
 class LandingFileError(ValueError):
@@ -126,14 +127,6 @@ def create_landing_table(con: duckdb.DuckDBPyConnection, table: str, entity: str
 def land_file(con: duckdb.DuckDBPyConnection, file: LandingFile, table: str) -> int:
     """Append a file's rows to the landing table with the reader of its extension."""
     return READERS[file.path.suffix.lower()](con, file, table)
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)

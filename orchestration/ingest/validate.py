@@ -27,6 +27,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from orchestration.ingest.contract import ENTITIES, Column
+from orchestration.sql import quote_ident
 
 MISSING_REQUIRED = "missing_required"
 INVALID_DATE = "invalid_date"
@@ -117,13 +118,9 @@ def latest_plausible_date(peildatum: dt.date) -> dt.date:
 # unchecked value could fail the whole statement.
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def value(column: str, alias: str | None = None) -> str:
     """A landed value (trimmed text, NULL when empty)."""
-    return f"{alias}.{_ident(column)}" if alias else _ident(column)
+    return f"{alias}.{quote_ident(column)}" if alias else quote_ident(column)
 
 
 def _date_ok(v: str) -> str:
@@ -180,7 +177,7 @@ def row_rule_conditions(entity: str, peildatum: dt.date) -> list[tuple[str, str]
     conditions: dict[str, list[str]] = {rule: [] for rule in RULES}
     # readers.read_xml_file lands a rejected message as one row whose _extra names the reason
     conditions[REJECTED_MESSAGE].append(
-        f"json_extract_string({_ident('_extra')}, '$.{REJECTED_MESSAGE_KEY}') IS NOT NULL"
+        f"json_extract_string({quote_ident('_extra')}, '$.{REJECTED_MESSAGE_KEY}') IS NOT NULL"
     )
     for c in ENTITIES[entity]:
         v = value(c.name)
@@ -268,8 +265,8 @@ def duplicates_sql(entity: str, land: str, target: str) -> str:
     """
     # A rejected iJw message (all contract columns empty) is never a duplicate of another one.
     rejected_file = (
-        f"CASE WHEN json_extract_string({_ident('_extra')}, '$.{REJECTED_MESSAGE_KEY}') "
-        f"IS NOT NULL THEN {_ident('_source_file')} END"
+        f"CASE WHEN json_extract_string({quote_ident('_extra')}, '$.{REJECTED_MESSAGE_KEY}') "
+        f"IS NOT NULL THEN {quote_ident('_source_file')} END"
     )
     canon = [canonical(c) for c in ENTITIES[entity]] + [rejected_file]
     keys = ", ".join(f"{expr} AS k{i}" for i, expr in enumerate(canon))
