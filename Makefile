@@ -61,10 +61,14 @@ validate: manifest
 lint: $(STAMP)
 	$(BIN)/ruff check orchestration tests benchmarks
 	$(BIN)/ruff format --check orchestration tests benchmarks
+	@mkdir -p dbt_project/target  # the dbt templater opens a (throw-away) working database
+	JEUGDHULP_WORKING_DB=$(CURDIR)/dbt_project/target/sqlfluff.duckdb $(BIN)/sqlfluff lint dbt_project/models --processes 1
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix orchestration tests benchmarks
 	$(BIN)/ruff format orchestration tests benchmarks
+	@mkdir -p dbt_project/target
+	JEUGDHULP_WORKING_DB=$(CURDIR)/dbt_project/target/sqlfluff.duckdb $(BIN)/sqlfluff fix dbt_project/models --processes 1
 
 test: manifest lint
 	$(BIN)/python -m pytest

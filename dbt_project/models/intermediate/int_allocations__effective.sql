@@ -94,7 +94,7 @@ joined as (
     from latest
     left join catalogue as exact
         on latest.productcode = exact.productcode
-        and latest.productcategorie = exact.productcategorie
+            and latest.productcategorie = exact.productcategorie
     left join category_default as dflt
         on latest.productcategorie = dflt.productcategorie
     left join regions

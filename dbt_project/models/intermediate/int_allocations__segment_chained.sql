@@ -11,14 +11,26 @@ with jeugdhulp as (
 
 per_dimension as (
     select
-        allocation_key, client_key, 'hulpvorm' as dimension, hulpvorm as dimension_value,
-        gemeentecode, toewijzingnummer, ingangsdatum, einddatum
+        allocation_key,
+        client_key,
+        'hulpvorm' as dimension,
+        hulpvorm as dimension_value,
+        gemeentecode,
+        toewijzingnummer,
+        ingangsdatum,
+        einddatum
     from jeugdhulp
     where hulpvorm is not null
     union all
     select
-        allocation_key, client_key, 'segment' as dimension, segment as dimension_value,
-        gemeentecode, toewijzingnummer, ingangsdatum, einddatum
+        allocation_key,
+        client_key,
+        'segment' as dimension,
+        segment as dimension_value,
+        gemeentecode,
+        toewijzingnummer,
+        ingangsdatum,
+        einddatum
     from jeugdhulp
     where segment is not null
 ),

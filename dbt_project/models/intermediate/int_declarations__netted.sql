@@ -39,11 +39,13 @@ signed as (
         lines.eenheid,
         case when lines.debet_credit = 'C' then -1 else 1 end * lines.bedrag as net_amount_cents,
         case when lines.debet_credit = 'C' then -1 else 1 end * lines.geleverd_volume as net_volume,
-        case when lines.debet_credit = 'C' then -1 else 1 end
-            * lines.geleverd_volume * coalesce(units.hours_factor, 0) as net_hours,
-        case when coalesce(units.is_care_day, false)
-            then case when lines.debet_credit = 'C' then -1 else 1 end * lines.geleverd_volume
-            else 0 end as net_care_days
+        case when lines.debet_credit = 'C' then -1 else 1 end * lines.geleverd_volume
+        * coalesce(units.hours_factor, 0) as net_hours,
+        case
+            when coalesce(units.is_care_day, false)
+                then case when lines.debet_credit = 'C' then -1 else 1 end * lines.geleverd_volume
+            else 0
+        end as net_care_days
     from lines
     left join units
         on lines.eenheid = units.eenheid

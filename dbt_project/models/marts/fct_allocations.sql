@@ -5,7 +5,10 @@ with effective as (
 ),
 
 chained as (
-    select allocation_key, client_key, trajectory_seq
+    select
+        allocation_key,
+        client_key,
+        trajectory_seq
     from {{ ref('int_allocations__chained') }}
 ),
 
@@ -16,7 +19,7 @@ trajectories as (
     from chained
     inner join {{ ref('int_trajectories__summarised') }} as traj
         on chained.client_key = traj.client_key
-        and chained.trajectory_seq = traj.trajectory_seq
+            and chained.trajectory_seq = traj.trajectory_seq
 )
 
 select

@@ -9,7 +9,10 @@ with netted as (
 ),
 
 allocations as (
-    select allocation_key, gemeentecode, toewijzingnummer
+    select
+        allocation_key,
+        gemeentecode,
+        toewijzingnummer
     from {{ ref('int_allocations__effective') }}
 ),
 
@@ -62,4 +65,4 @@ inner join clients
     on monthly.client_id = clients.client_id
 left join allocations
     on monthly.gemeentecode = allocations.gemeentecode
-    and monthly.toewijzingnummer = allocations.toewijzingnummer
+        and monthly.toewijzingnummer = allocations.toewijzingnummer

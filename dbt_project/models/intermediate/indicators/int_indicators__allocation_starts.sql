@@ -41,7 +41,7 @@ measured as (
     from allocations
     left join starts
         on allocations.gemeentecode = starts.gemeentecode
-        and allocations.toewijzingnummer = starts.toewijzingnummer
+            and allocations.toewijzingnummer = starts.toewijzingnummer
 )
 
 select

@@ -20,8 +20,9 @@ spread as (
         allocations.*
     from allocations
     inner join years
-        on {{ active_in_year('allocations.ingangsdatum', 'allocations.einddatum', 'years.period_year') }}
-        and years.period_year <= extract(year from {{ peildatum() }})
+        on
+            {{ active_in_year('allocations.ingangsdatum', 'allocations.einddatum', 'years.period_year') }}
+            and years.period_year <= extract(year from {{ peildatum() }})
 )
 
 select * from spread

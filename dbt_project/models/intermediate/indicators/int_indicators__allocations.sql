@@ -72,7 +72,7 @@ flagged as (
     from allocations
     left join segment_roles
         on allocations.regio = segment_roles.regio
-        and allocations.segment = segment_roles.segment
+            and allocations.segment = segment_roles.segment
     left join norms
         on allocations.hulpvorm = norms.hulpvorm
     left join reasons

@@ -34,9 +34,10 @@ clients as (
         regio,
         client_id,
         -- residential_no_transfer: one provider and one product over the year's verblijf
-        count(distinct case when is_residential then aanbieder_agb end) = 1
+        (
+            count(distinct case when is_residential then aanbieder_agb end) = 1
             and count(distinct case when is_residential then product end) = 1
-            as client_residential_single_placement,
+        ) as client_residential_single_placement,
         -- share_light_medium: every active GGZ allocation licht or midden
         max(case when is_ggz and coalesce(intensity, '') not in ('licht', 'midden') then 1 else 0 end) = 0
             as client_ggz_light_medium_only,
@@ -55,5 +56,5 @@ select
 from cells
 inner join clients
     on cells.period_year = clients.period_year
-    and cells.regio = clients.regio
-    and cells.client_id = clients.client_id
+        and cells.regio = clients.regio
+        and cells.client_id = clients.client_id

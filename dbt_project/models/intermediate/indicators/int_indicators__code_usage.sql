@@ -10,19 +10,40 @@ declarations as (
 ),
 
 used as (
-    select 'productcategorie' as code_list, productcategorie as code from allocations
+    select
+        'productcategorie' as code_list,
+        productcategorie as code
+    from allocations
     union all
-    select 'productcategorie' as code_list, productcategorie as code from declarations
+    select
+        'productcategorie' as code_list,
+        productcategorie as code
+    from declarations
     union all
-    select 'eenheid' as code_list, eenheid as code from allocations
+    select
+        'eenheid' as code_list,
+        eenheid as code
+    from allocations
     union all
-    select 'eenheid' as code_list, eenheid as code from declarations
+    select
+        'eenheid' as code_list,
+        eenheid as code
+    from declarations
     union all
-    select 'frequentie' as code_list, frequentie as code from allocations
+    select
+        'frequentie' as code_list,
+        frequentie as code
+    from allocations
     union all
-    select 'reden_beeindiging' as code_list, reden_beeindiging as code from allocations
+    select
+        'reden_beeindiging' as code_list,
+        reden_beeindiging as code
+    from allocations
     union all
-    select 'verwijzer_type' as code_list, verwijzer_type as code from allocations
+    select
+        'verwijzer_type' as code_list,
+        verwijzer_type as code
+    from allocations
 )
 
 select

@@ -37,7 +37,7 @@ attributed as (
     from lines
     inner join allocations
         on lines.gemeentecode = allocations.gemeentecode
-        and lines.toewijzingnummer = allocations.toewijzingnummer
+            and lines.toewijzingnummer = allocations.toewijzingnummer
     left join regions
         on lines.gemeentecode = regions.gemeentecode
 ),

@@ -40,8 +40,8 @@ last_allocations as (
     from trajectories
     inner join chained
         on trajectories.client_key = chained.client_key
-        and trajectories.trajectory_seq = chained.trajectory_seq
-        and trajectories.end_date = chained.einddatum
+            and trajectories.trajectory_seq = chained.trajectory_seq
+            and trajectories.end_date = chained.einddatum
     group by trajectories.trajectory_id
 ),
 
@@ -52,9 +52,9 @@ returns as (
     from trajectories
     inner join allocations
         on trajectories.client_key = allocations.client_key
-        and trajectories.end_date < allocations.ingangsdatum
-        and cast({{ dbt.dateadd('month', 24, 'trajectories.end_date') }} as date) >= allocations.ingangsdatum
-        and ((allocations.is_ggz and allocations.is_ambulant_segment) or allocations.is_intensive_segment)
+            and trajectories.end_date < allocations.ingangsdatum
+            and cast({{ dbt.dateadd('month', 24, 'trajectories.end_date') }} as date) >= allocations.ingangsdatum
+            and ((allocations.is_ggz and allocations.is_ambulant_segment) or allocations.is_intensive_segment)
     group by trajectories.trajectory_id
 ),
 

@@ -43,8 +43,8 @@ after_end as (
     from stays
     inner join allocations
         on stays.client_key = allocations.client_key
-        and {{ gap_threshold('stays.end_date') }} > allocations.ingangsdatum
-        and (allocations.einddatum is null or stays.end_date < allocations.einddatum)
+            and {{ gap_threshold('stays.end_date') }} > allocations.ingangsdatum
+            and (allocations.einddatum is null or stays.end_date < allocations.einddatum)
     where stays.status in ('ended', 'closed')
     group by stays.trajectory_id
 )

@@ -24,7 +24,9 @@ steps as (
 ),
 
 next_trajectories as (
-    select previous_trajectory_id, start_date
+    select
+        previous_trajectory_id,
+        start_date
     from {{ ref('fct_trajectories') }}
     where previous_trajectory_id is not null
 ),

@@ -27,8 +27,9 @@ trajectory_years as (
         trajectories.status
     from trajectories
     inner join years
-        on {{ active_in_year('trajectories.start_date', 'trajectories.end_date', 'years.period_year') }}
-        and years.period_year <= extract(year from {{ peildatum() }})
+        on
+            {{ active_in_year('trajectories.start_date', 'trajectories.end_date', 'years.period_year') }}
+            and years.period_year <= extract(year from {{ peildatum() }})
     left join regions
         on trajectories.gemeentecode = regions.gemeentecode
 ),
@@ -52,4 +53,4 @@ select
 from trajectory_years
 left join step_counts
     on trajectory_years.trajectory_id = step_counts.trajectory_id
-    and trajectory_years.period_year = step_counts.step_year
+        and trajectory_years.period_year = step_counts.step_year

@@ -44,8 +44,8 @@ awaiting as (
     from allocations
     inner join year_value_months
         on allocations.toewijzingsdatum <= year_value_months.month_end
-        and (allocations.start_of_care is null or allocations.start_of_care > year_value_months.month_end)
-        and (allocations.einddatum is null or allocations.einddatum >= year_value_months.month_end)
+            and (allocations.start_of_care is null or allocations.start_of_care > year_value_months.month_end)
+            and (allocations.einddatum is null or allocations.einddatum >= year_value_months.month_end)
 )
 
 select

@@ -39,13 +39,23 @@
 ] %}
 with unioned as (
     {%- for family in families %}
-    select
-        indicator_code, period_year, regio, gemeentecode, segment, aanbieder_agb,
-        numerator, denominator, value, unit, has_provisional, n_clients
-    from {{ ref(family) }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            indicator_code,
+            period_year,
+            regio,
+            gemeentecode,
+            segment,
+            aanbieder_agb,
+            numerator,
+            denominator,
+            value,
+            unit,
+            has_provisional,
+            n_clients
+        from {{ ref(family) }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 

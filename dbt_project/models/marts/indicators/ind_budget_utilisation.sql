@@ -20,11 +20,19 @@ budgets as (
 ),
 
 budget_cells as (
-    select regio, segment, period_year, sum(budget_eur) as budget_eur
+    select
+        regio,
+        segment,
+        period_year,
+        sum(budget_eur) as budget_eur
     from budgets
     group by regio, segment, period_year
     union all
-    select regio, '' as segment, period_year, sum(budget_eur) as budget_eur
+    select
+        regio,
+        '' as segment,
+        period_year,
+        sum(budget_eur) as budget_eur
     from budgets
     group by regio, period_year
 ),
@@ -55,5 +63,5 @@ select
 from cost
 inner join budget_cells
     on cost.regio = budget_cells.regio
-    and cost.segment = budget_cells.segment
-    and cost.period_year = budget_cells.period_year
+        and cost.segment = budget_cells.segment
+        and cost.period_year = budget_cells.period_year

@@ -28,18 +28,20 @@ shares as (
         segment_spend.aanbieder_agb,
         segment_spend.numerator,
         total_spend.numerator as denominator,
-        cast({{ indicator_value('percent', 'segment_spend.numerator', 'total_spend.numerator') }}
-            as {{ dbt.type_numeric() }}) as value,
+        cast(
+            {{ indicator_value('percent', 'segment_spend.numerator', 'total_spend.numerator') }}
+            as {{ dbt.type_numeric() }}
+        ) as value,
         cast('percent' as {{ dbt.type_string() }}) as unit,
         segment_spend.has_provisional,
         segment_spend.n_clients
     from spend as segment_spend
     inner join spend as total_spend
         on segment_spend.period_year = total_spend.period_year
-        and segment_spend.regio = total_spend.regio
-        and segment_spend.gemeentecode = total_spend.gemeentecode
-        and total_spend.segment = ''
-        and total_spend.aanbieder_agb = ''
+            and segment_spend.regio = total_spend.regio
+            and segment_spend.gemeentecode = total_spend.gemeentecode
+            and total_spend.segment = ''
+            and total_spend.aanbieder_agb = ''
     where segment_spend.segment <> ''
         and segment_spend.aanbieder_agb = ''
 )

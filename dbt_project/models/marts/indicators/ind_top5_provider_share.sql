@@ -10,11 +10,21 @@ with facts as (
 ),
 
 provider_amounts as (
-    select period_year, regio, product as segment, aanbieder_agb, sum(net_amount_cents) as amount_cents
+    select
+        period_year,
+        regio,
+        product as segment,
+        aanbieder_agb,
+        sum(net_amount_cents) as amount_cents
     from facts
     group by period_year, regio, product, aanbieder_agb
     union all
-    select period_year, regio, '' as segment, aanbieder_agb, sum(net_amount_cents) as amount_cents
+    select
+        period_year,
+        regio,
+        '' as segment,
+        aanbieder_agb,
+        sum(net_amount_cents) as amount_cents
     from facts
     group by period_year, regio, aanbieder_agb
 ),
@@ -41,12 +51,18 @@ cells as (
 ),
 
 clients as (
-    select period_year, regio, product as segment,
+    select
+        period_year,
+        regio,
+        product as segment,
         count(distinct case when net_amount_cents > 0 then client_id end) as n_clients
     from facts
     group by period_year, regio, product
     union all
-    select period_year, regio, '' as segment,
+    select
+        period_year,
+        regio,
+        '' as segment,
         count(distinct case when net_amount_cents > 0 then client_id end) as n_clients
     from facts
     group by period_year, regio
@@ -69,5 +85,5 @@ select
 from cells
 inner join clients
     on cells.period_year = clients.period_year
-    and cells.regio = clients.regio
-    and cells.segment = clients.segment
+        and cells.regio = clients.regio
+        and cells.segment = clients.segment
