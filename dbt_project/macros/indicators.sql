@@ -79,6 +79,13 @@
     }) }}
 {%- endmacro %}
 
+{#- The columns of the common long shape, in order: every family model's output and
+    fct_indicator_values' input. -#}
+{% macro indicator_cell_columns() -%}
+    {{ return(['indicator_code', 'period_year', 'regio', 'gemeentecode', 'segment', 'aanbieder_agb',
+        'numerator', 'denominator', 'value', 'unit', 'has_provisional', 'n_clients']) }}
+{%- endmacro %}
+
 {#- One indicator from a relation (or CTE) of facts, in the common long shape:
       indicator_code, period_year, regio, gemeentecode, segment, aanbieder_agb,
       numerator, denominator, value, unit, has_provisional, n_clients.

@@ -39,19 +39,7 @@
 ] %}
 with unioned as (
     {%- for family in families %}
-        select
-            indicator_code,
-            period_year,
-            regio,
-            gemeentecode,
-            segment,
-            aanbieder_agb,
-            numerator,
-            denominator,
-            value,
-            unit,
-            has_provisional,
-            n_clients
+        select {{ indicator_cell_columns() | join(', ') }}
         from {{ ref(family) }}
         {%- if not loop.last %}
             union all
