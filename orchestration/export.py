@@ -23,9 +23,9 @@ from typing import Any
 
 import duckdb
 
+from orchestration.publish import PUBLISHED_SCHEMA
 from orchestration.sql import quote_ident, quote_literal
 
-PUBLISHED_SCHEMA = "marts"
 MANIFEST_NAME = "_EXPORT.json"
 ZSTD_LEVEL = 1
 """zstd level of the Parquet files. Level 1 writes the national monthly fact (36.8 M rows) in
