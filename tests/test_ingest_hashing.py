@@ -60,7 +60,8 @@ def test_loaded_rows_carry_the_client_key_of_their_bsn(tmp_path: Path) -> None:
     )
     rows = con.execute(
         "SELECT bsn, client_key FROM raw.allocations UNION ALL "
-        "SELECT bsn, client_key FROM raw.declarations"
+        "SELECT d.bsn, c.client_key FROM raw.declarations AS d "
+        "JOIN raw.clients AS c USING (client_id)"
     ).fetchall()
     assert sorted(rows) == sorted(
         [

@@ -3,9 +3,11 @@
 `ingest_landing` reads every file under `allocations/` and `declarations/` (DEFINITIONS §2),
 validates the rows set-based in DuckDB (`validate.py`), and replaces, in one transaction:
 
-- raw.allocations, raw.declarations: the rows that pass every rule, typed, with `client_key`
-  (§7), `client_id` and lineage (_source_file, _source_row, _file_seq, _extra). The BSN stays
-  here — the working database is never published; dbt staging drops it.
+- raw.allocations, raw.declarations: the rows that pass every rule, typed, with `client_id`
+  and lineage (_source_file, _source_row, _file_seq, _extra); allocations also carry the
+  `client_key` (§7). Declaration lines do not: at 60M lines the 64-character key is the
+  costliest column to write, and dbt looks it up in raw.clients after aggregating on
+  client_id. The BSN stays here — the working database is never published; dbt staging drops it.
 - raw.clients: client_id → client_key, one row per client (no BSN).
 - raw.quarantine: every row that breaks a rule, once, with its primary rule, all broken
   rules and the original values as JSON text.
@@ -59,6 +61,8 @@ __all__ = ["FileReport", "IngestReport", "LandingFileError", "ingest_landing"]
 SCRATCH_SCHEMA = "_ingest_scratch"
 RAW_SCHEMA = "raw"
 LINEAGE = "c._source_file, c._source_row, c._file_seq, c._extra"
+# The client columns each raw table gets from the client keys (see the module docstring).
+CLIENT_COLUMNS = {"allocations": "k.client_key, k.client_id", "declarations": "k.client_id"}
 
 
 def _scratch(name: str) -> str:
@@ -199,7 +203,7 @@ def _replace_raw_tables(
             selects = ", ".join(f"{typed(c, 'c')} AS {quote_ident(c.name)}" for c in columns)
             con.execute(
                 f"CREATE OR REPLACE TABLE {RAW_SCHEMA}.{entity} AS "
-                f"SELECT {selects}, k.client_key, k.client_id, {LINEAGE} FROM {tables.land} AS c "
+                f"SELECT {selects}, {CLIENT_COLUMNS[entity]}, {LINEAGE} FROM {tables.land} AS c "
                 f"JOIN {_scratch('client_keys')} AS k ON k.bsn = {value('bsn', 'c')} "
                 f"WHERE {tables.clean('c')}"
             )

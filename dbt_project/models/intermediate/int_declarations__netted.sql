@@ -7,7 +7,7 @@
 -- signed lines. Lines are attributed to the calendar month of their begindatum. Hours use the
 -- unit's hours factor; care days count etmaal units and are never converted to hours.
 -- A line names its allocation by (gemeentecode, toewijzingnummer); the consumers aggregate
--- first and join the allocation (and the client_key of client_id) afterwards, so tens of
+-- first and join the allocation (and the client_key of client_id, stg_raw__clients) afterwards, so tens of
 -- millions of lines are never joined or grouped on the long keys.
 with lines as (
     select * from {{ ref('stg_raw__declarations') }}
@@ -24,7 +24,6 @@ signed as (
         lines.vorig_declaratienummer,
         lines.gemeentecode,
         lines.toewijzingnummer,
-        lines.client_key,
         lines.client_id,
         lines.aanbieder_agb,
         lines.productcategorie,

@@ -1,4 +1,5 @@
--- One row per delivered declaration line (DEFINITIONS §2), BSN replaced by client_key.
+-- One row per delivered declaration line (DEFINITIONS §2), BSN replaced by client_id: the line's
+-- client_key is in stg_raw__clients, looked up by the models after they aggregate.
 with source as (
     select * from {{ source('raw', 'declarations') }}
 ),
@@ -10,7 +11,6 @@ renamed as (
         nullif(vorig_declaratienummer, '') as vorig_declaratienummer,
         gemeentecode,
         toewijzingnummer,
-        client_key,
         client_id,
         aanbieder_agb,
         -- product
