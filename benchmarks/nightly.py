@@ -85,7 +85,8 @@ COMPARE_CONFIG = {"memory_limit": "4GB", "threads": "2"}
 
 
 def compare_databases(left: Path, right: Path, schema: str) -> dict[str, tuple[int, int]]:
-    """Per table of `schema`: rows only in left, only in right (doubles rounded to 1e-6).
+    """Per table of `schema`: rows only in left, only in right, compared exactly (doubles too:
+    the models sum time in whole minutes, so no sum depends on the order rows are added in).
 
     Tables of up to EXACT_LIMIT_ROWS rows are compared as multisets (EXCEPT ALL both ways).
     Larger ones first by a multiset fingerprint — row count, sum and xor of the 64-bit hashes
@@ -101,9 +102,8 @@ def compare_databases(left: Path, right: Path, schema: str) -> dict[str, tuple[i
             alias: {
                 name: types
                 for name, types in con.execute(
-                    "SELECT table_name, list(CASE WHEN data_type IN ('DOUBLE', 'FLOAT') "
-                    "THEN 'round(\"' || column_name || '\", 6)' ELSE '\"' || column_name || '\"' "
-                    "END ORDER BY ordinal_position) FROM information_schema.columns "
+                    "SELECT table_name, list('\"' || column_name || '\"' "
+                    "ORDER BY ordinal_position) FROM information_schema.columns "
                     "WHERE table_catalog = ? AND table_schema = ? GROUP BY 1",
                     [alias, schema],
                 ).fetchall()

@@ -4,8 +4,10 @@
 {{ config(materialized='view') }}
 
 -- DEFINITIONS §2 and §5: a credit line negates its amount and volume; net values are the sum of
--- signed lines. Lines are attributed to the calendar month of their begindatum. Hours use the
--- unit's hours factor; care days count etmaal units and are never converted to hours.
+-- signed lines. Lines are attributed to the calendar month of their begindatum. Time is carried
+-- in minutes (volume × the unit's whole minutes; iJw volumes are whole numbers), so every sum of
+-- it is exact and the same in any order; hours are minutes / 60, divided once after summing
+-- (macro minutes_to_hours). Care days count etmaal units and are never converted to hours.
 -- A line names its allocation by (gemeentecode, toewijzingnummer); the consumers aggregate
 -- first and join the allocation (and the client_key of client_id, stg_raw__clients) afterwards, so tens of
 -- millions of lines are never joined or grouped on the long keys.
@@ -39,7 +41,7 @@ signed as (
         case when lines.debet_credit = 'C' then -1 else 1 end * lines.bedrag as net_amount_cents,
         case when lines.debet_credit = 'C' then -1 else 1 end * lines.geleverd_volume as net_volume,
         case when lines.debet_credit = 'C' then -1 else 1 end * lines.geleverd_volume
-        * coalesce(units.hours_factor, 0) as net_hours,
+        * coalesce(units.minutes_per_unit, 0) as net_minutes,
         case
             when coalesce(units.is_care_day, false)
                 then case when lines.debet_credit = 'C' then -1 else 1 end * lines.geleverd_volume

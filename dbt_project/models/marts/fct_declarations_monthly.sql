@@ -31,7 +31,7 @@ monthly as (
         period_month,
         cast(sum(net_amount_cents) as {{ dbt.type_bigint() }}) as net_amount_cents,
         sum(net_volume) as net_volume,
-        sum(net_hours) as net_hours,
+        sum(net_minutes) as net_minutes,
         sum(net_care_days) as net_care_days,
         cast(count(*) as {{ dbt.type_int() }}) as n_lines,
         min(case when debet_credit = 'D' then begindatum end) as first_debit_begindatum
@@ -56,7 +56,7 @@ select
     -- measures
     monthly.net_amount_cents,
     monthly.net_volume,
-    monthly.net_hours,
+    {{ minutes_to_hours('monthly.net_minutes') }} as net_hours,
     monthly.net_care_days,
     monthly.n_lines,
     monthly.first_debit_begindatum

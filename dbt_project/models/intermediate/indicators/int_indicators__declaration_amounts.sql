@@ -1,4 +1,4 @@
--- DEFINITIONS §5/§6: net declared amount, hours and care days per year (of the declaration's
+-- DEFINITIONS §5/§6: net declared amount, time (minutes) and care days per year (of the declaration's
 -- begindatum: a credit filed later nets into the year of the period it corrects), gemeente and
 -- aanbieder of the declaration line, client, and the product attributes of the allocation the
 -- line was declared on. Lines on an allocation that is not an effective jeugdhulp allocation
@@ -32,7 +32,7 @@ attributed as (
         allocations.is_ambulant_alternatief,
         allocations.is_ambulant_segment,
         lines.net_amount_cents,
-        lines.net_hours,
+        lines.net_minutes,
         lines.net_care_days
     from lines
     inner join allocations
@@ -56,7 +56,7 @@ amounts as (
         is_ambulant_alternatief,
         is_ambulant_segment,
         cast(sum(net_amount_cents) as bigint) as net_amount_cents,
-        sum(net_hours) as net_hours,
+        sum(net_minutes) as net_minutes,
         sum(net_care_days) as net_care_days
     from attributed
     group by
