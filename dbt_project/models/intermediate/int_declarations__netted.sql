@@ -9,8 +9,8 @@
 -- it is exact and the same in any order; hours are minutes / 60, divided once after summing
 -- (macro minutes_to_hours). Care days count etmaal units and are never converted to hours.
 -- A line names its allocation by (gemeentecode, toewijzingnummer); the consumers aggregate
--- first and join the allocation (and the client_key of client_id, stg_raw__clients) afterwards, so tens of
--- millions of lines are never joined or grouped on the long keys.
+-- first and join the allocation (and the client_key of client_id, stg_raw__clients) afterwards,
+-- so tens of millions of lines are never joined or grouped on the long keys.
 with lines as (
     select * from {{ ref('stg_raw__declarations') }}
 ),

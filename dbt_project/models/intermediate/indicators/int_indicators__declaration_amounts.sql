@@ -1,8 +1,8 @@
--- DEFINITIONS §5/§6: net declared amount, time (minutes) and care days per year (of the declaration's
--- begindatum: a credit filed later nets into the year of the period it corrects), gemeente and
--- aanbieder of the declaration line, client, and the product attributes of the allocation the
--- line was declared on. Lines on an allocation that is not an effective jeugdhulp allocation
--- (withdrawn, or transport/justice) count in no indicator.
+-- DEFINITIONS §5/§6: net declared amount, time (minutes) and care days per year (of the
+-- declaration's begindatum: a credit filed later nets into the year of the period it corrects),
+-- gemeente and aanbieder of the declaration line, client, and the product attributes of the
+-- allocation the line was declared on. Lines on an allocation that is not an effective
+-- jeugdhulp allocation (withdrawn, or transport/justice) count in no indicator.
 with lines as (
     select * from {{ ref('int_declarations__netted') }}
 ),

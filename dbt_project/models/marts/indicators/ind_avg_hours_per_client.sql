@@ -1,5 +1,6 @@
 -- DEFINITIONS §5/§6 avg_hours_per_client: net declared hours (volume × the unit's hours factor,
--- summed as whole minutes and divided once; etmalen are never hours) in the year / distinct clients with positive net hours in the cell.
+-- summed as whole minutes and divided once; etmalen are never hours) in the year / distinct
+-- clients with positive net hours in the cell.
 -- Per regio, gemeente, aanbieder and regional segment (Noord-Limburg: 4 Ambulant).
 -- A table in the working database's `indicator_cells` schema, never published: only the
 -- suppressed cells of fct_indicator_values reach the published marts (§7).
