@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from orchestration.config import GENERATED_MARKER
+from orchestration.ingest.hashing import client_key
 from orchestration.ingest.load import ingest_landing
 from orchestration.ingest.readers import LandingFileError
 from tests.test_ingest_support import (
@@ -446,11 +447,18 @@ def test_client_ids_follow_the_client_keys_and_match_the_rows(tmp_path: Path) ->
     clients = con.execute("SELECT client_id, client_key FROM raw.clients ORDER BY 1").fetchall()
     assert [i for i, _ in clients] == [1, 2]
     assert [k for _, k in clients] == sorted(k for _, k in clients)  # id follows the key
+    by_id = dict(clients)
     for entity in ("allocations", "declarations"):
-        pairs = con.execute(
-            f"SELECT DISTINCT r.client_id, c.client_key = r.client_key FROM raw.{entity} AS r "
-            "JOIN raw.clients AS c USING (client_id)"
-        ).fetchall()
-        assert sorted(pairs) == [(1, True), (2, True)]
+        # declaration lines carry only client_id: their key is raw.clients' (load.py)
+        rows = con.execute(f"SELECT DISTINCT client_id, bsn FROM raw.{entity}").fetchall()
+        assert sorted(i for i, _ in rows) == [1, 2]
+        assert all(by_id[i] == client_key(bsn, KEY) for i, bsn in rows)
+    pairs = con.execute(
+        "SELECT DISTINCT r.client_id, c.client_key = r.client_key FROM raw.allocations AS r "
+        "JOIN raw.clients AS c USING (client_id)"
+    ).fetchall()
+    assert sorted(pairs) == [(1, True), (2, True)]
+    columns = [r[0] for r in con.execute("DESCRIBE raw.declarations").fetchall()]
+    assert "client_id" in columns and "client_key" not in columns
     columns = [r[0] for r in con.execute("DESCRIBE raw.clients").fetchall()]
     assert columns == ["client_id", "client_key"]  # no BSN
