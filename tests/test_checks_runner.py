@@ -91,6 +91,30 @@ def test_batches_add_up_unexpected_counts_and_keep_five_samples() -> None:
     assert [row["trajectory_id"] for row in failure.sample] == ["T1", "T3", "T5", "T7", "T9"]
 
 
+def test_samples_are_the_unexpected_rows_of_a_later_batch() -> None:
+    # Batches of 4: the first two are clean; T9 and T11 are off, in the third batch.
+    naming = list(range(12))
+    naming[9], naming[11] = 0, 5
+    result = run_suite(
+        "trajectories_allocation_count", count_frame(list(range(12)), naming), batch_rows=4
+    )
+    (failure,) = result.failures
+    assert failure.unexpected_count == 2
+    assert failure.sample == (
+        {"trajectory_id": "T9", "n_allocations": 9, "allocations_naming_trajectory": 0},
+        {"trajectory_id": "T11", "n_allocations": 11, "allocations_naming_trajectory": 5},
+    )
+
+
+def test_samples_follow_the_rows_whatever_the_frame_index() -> None:
+    # A frame whose index repeats one label (as after a concat): samples still name their rows.
+    frame = count_frame([1, 2, 3, 4], [1, 7, 3, 8])
+    frame.index = [0, 0, 1, 1]
+    (failure,) = run_suite("trajectories_allocation_count", frame, batch_rows=2).failures
+    assert [row["trajectory_id"] for row in failure.sample] == ["T1", "T3"]
+    assert [row["allocations_naming_trajectory"] for row in failure.sample] == [7, 8]
+
+
 def test_uniqueness_is_checked_across_batches() -> None:
     # The duplicate key sits in the first and the last batch.
     frame = allocation_frame(["k1", "k2", "k3", "k4", "k1"])
