@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from benchmarks import probe
 from benchmarks.pipeline import STAGES, PipelineRun, remove_database, run_pipeline
 from benchmarks.procmem import run_guarded
 from benchmarks.scales import DEFAULT_CACHE, PEILDATUM, SCALES, Scale, ensure_landing
@@ -218,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.cutoff:%Y-%m} {split['month']:,} rows (allocation versions dated in it, "
         "declaration lines starting in it)"
     )
+    say("Timing the host probe (fixed work) …")
+    header += "\nhost probe (fixed work, lower is faster): " + probe.measure().text()
     if args.ingest_only:
         return _ingest_only(landing, folder, header, say)
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from benchmarks import compare
+from benchmarks import compare, probe
 from benchmarks.pipeline import PipelineRun, run_pipeline
 from benchmarks.procmem import GIB, run_guarded
 from benchmarks.scales import DEFAULT_CACHE, PEILDATUM, SCALES, Scale, ensure_landing
@@ -384,6 +384,8 @@ def main(argv: list[str] | None = None) -> int:
         overrides["JEUGDHULP_DUCKDB_THREADS"] = str(args.threads)
     gap_months = load_settings().gap_months
 
+    say("Timing the host probe (fixed work) …")
+    probes = [probe.measure()]
     runs: list[PipelineRun] = []
     for k in range(1, max(args.repeat, 1) + 1):
         say(f"Running `jeugdhulp run` on {landing} (cold working database) … {k}/{args.repeat}")
@@ -397,6 +399,7 @@ def main(argv: list[str] | None = None) -> int:
                 label="run" if args.repeat == 1 else f"run{k}",
             )
         )
+    probes.append(probe.measure())
     run = median_run(runs)
     baselines: list[BaselineRun] = []
     if not args.skip_baselines:
@@ -422,6 +425,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{info.get('declaration_rows', 0):,} declaration lines, "
         f"{scale.start_year}-{scale.end_year}, {scale.fmt}; peildatum {args.peildatum}; "
         f"{time.strftime('%Y-%m-%d %H:%M')}"
+    )
+    out.append(
+        "host probe (fixed work, lower is faster): before the runs "
+        + probes[0].text()
+        + f"; after: python {probes[1].python_s:.2f} s, duckdb {probes[1].duckdb_s:.2f} s"
     )
     if overrides:
         out.append("settings: " + ", ".join(f"{k}={v}" for k, v in sorted(overrides.items())))
@@ -453,6 +461,7 @@ def main(argv: list[str] | None = None) -> int:
         "scale": asdict(scale),
         "data": info,
         "settings": overrides,
+        "host_probe": [asdict(p) for p in probes],
         "runs_seconds": [r.seconds for r in runs],
         "pipeline": {
             "seconds": run.seconds,
