@@ -50,6 +50,9 @@ REQUIRED = (
 )
 DATES = ("geboortedatum", "ingangsdatum", "einddatum", "toewijzingsdatum", "dagtekening")
 DIGITS = {"gemeentecode": 4, "aanbieder_agb": 8, "productcategorie": 2, "bsn": 9}
+# REFERENCE_DATA: the 2015 category 38 has no obvious successor and is quarantined; the other
+# 2015 codes (31–37) map to jeugdhulp categories, so they count as jeugdhulp as delivered.
+LEGACY_WITHOUT_SUCCESSOR = ("38",)
 NOT_JEUGDHULP = ("42", "47", "48", "49")  # §3: transport and the justice categories
 EARLIEST = dt.date(2015, 1, 1)  # Jeugdwet
 CATALOGUE = DBT_PROJECT_DIR / "seeds" / "product_catalogue.csv"
@@ -164,6 +167,7 @@ def valid_versions(frame: pd.DataFrame, peildatum: dt.date) -> pd.DataFrame:
         ok &= _plausible(frame[name], latest, birth=name == "geboortedatum")
     for name, width in DIGITS.items():
         ok &= frame[name].isna() | frame[name].str.fullmatch(f"[0-9]{{{width}}}").eq(True)
+    ok &= ~frame["productcategorie"].isin(LEGACY_WITHOUT_SUCCESSOR)
     bsn = {b: _elfproef(b) for b in frame["bsn"].dropna().unique() if re.fullmatch("[0-9]{9}", b)}
     ok &= frame["bsn"].map(bsn).eq(True)
     volume = {v: _whole_number(v) for v in frame["volume"].dropna().unique()}

@@ -23,6 +23,7 @@ from benchmarks.baseline_pandas import (
     DATES,
     DIGITS,
     EARLIEST,
+    LEGACY_WITHOUT_SUCCESSOR,
     NOT_JEUGDHULP,
     OUTPUT_COLUMNS,
     REQUIRED,
@@ -103,6 +104,8 @@ def _row_ok(peildatum: dt.date) -> str:
         checks.append(f"({c} IS NULL OR ({_is_date(c)}{lower} AND {day} <= DATE '{latest}'))")
     for c, width in DIGITS.items():
         checks.append(f"({c} IS NULL OR regexp_full_match({c}, '[0-9]{{{width}}}'))")
+    legacy = ", ".join(quote_literal(code) for code in LEGACY_WITHOUT_SUCCESSOR)
+    checks.append(f"productcategorie NOT IN ({legacy})")
     weights = (9, 8, 7, 6, 5, 4, 3, 2, -1)
     elfproef = " + ".join(
         f"({w}) * try_cast(substr(bsn, {i}, 1) AS INTEGER)" for i, w in enumerate(weights, 1)

@@ -50,6 +50,13 @@ ROW_LEVEL: dict[str, tuple[int, int, int, int, dict[str, int]]] = {
     "allocations/invalid_gemeentecode.csv": (2, 1, 1, 0, {"invalid_gemeentecode": 1}),
     "allocations/conflicting_versions.csv": (3, 1, 2, 0, {"conflicting_versions": 2}),
     "allocations/date_out_of_range.csv": (3, 1, 2, 0, {"date_out_of_range": 2}),
+    "allocations/legacy_productcategorie.csv": (
+        2,
+        1,
+        1,
+        0,
+        {"legacy_productcategorie_without_successor": 1},
+    ),
     "declarations/end_before_start.csv": (2, 1, 1, 0, {"end_before_start": 1}),
     "declarations/negative_amount.csv": (3, 1, 2, 0, {"negative_amount": 2}),
     "declarations/invalid_debet_credit.csv": (2, 1, 1, 0, {"invalid_debet_credit": 1}),
@@ -76,6 +83,7 @@ QUARANTINED_ROWS = {
     ("allocations/conflicting_versions.csv", 3, "conflicting_versions"),
     ("allocations/date_out_of_range.csv", 1, "date_out_of_range"),
     ("allocations/date_out_of_range.csv", 2, "date_out_of_range"),
+    ("allocations/legacy_productcategorie.csv", 2, "legacy_productcategorie_without_successor"),
     ("declarations/end_before_start.csv", 2, "end_before_start"),
     ("declarations/negative_amount.csv", 1, "negative_amount"),
     ("declarations/negative_amount.csv", 2, "negative_amount"),
@@ -281,13 +289,15 @@ def test_catalogue_covers_every_row_level_class_of_the_issue() -> None:
         "credit_exceeds_debit",
         "conflicting_declaratienummer",
         "conflicting_versions",
+        "legacy_productcategorie_without_successor",
     }
 
 
 @pytest.mark.slow
 def test_published_marts_hold_only_the_rows_that_passed(catalogue: dict[str, Any]) -> None:
     """The conflicting T150 versions leave the version of 2023-01-01 standing; the over-large
-    credit on D150 is not netted, so July 2023 of T101 keeps D150's 5000 cents."""
+    credit on D150 is not netted, so July 2023 of T101 keeps D150's 5000 cents. T170, delivered
+    in the 2015 category 35 (pleegzorg), is published as its successor 44, a Wonen stay."""
     con = duckdb.connect(str(catalogue["published"].warehouse), read_only=True)
     try:
         allocations = dict(
@@ -295,6 +305,10 @@ def test_published_marts_hold_only_the_rows_that_passed(catalogue: dict[str, Any
                 "select toewijzingnummer, cast(einddatum as varchar) from marts.fct_allocations"
             ).fetchall()
         )
+        legacy = con.execute(
+            "select productcategorie, hulpvorm, segment, counts_as_jeugdhulp "
+            "from marts.fct_allocations where toewijzingnummer = 'T170'"
+        ).fetchall()
         july = con.execute(
             "select net_amount_cents from marts.fct_declarations_monthly "
             "where toewijzingnummer = 'T101' and period_month = date '2023-07-01'"
@@ -310,7 +324,9 @@ def test_published_marts_hold_only_the_rows_that_passed(catalogue: dict[str, Any
         "T141",
         "T150",
         "T162",
+        "T170",
     ]
+    assert legacy == [("44", "verblijf", "Wonen", True)]
     assert allocations["T150"] == "2023-06-30"
     assert july == [(5000,)]
 

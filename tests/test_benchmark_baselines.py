@@ -173,6 +173,26 @@ def test_conflicts_duplicates_and_undated_versions_follow_section_2(
     }
 
 
+@pytest.mark.parametrize("method", sorted(BASELINES))
+def test_legacy_category_without_successor_is_not_loaded(tmp_path: Path, method: str) -> None:
+    # REFERENCE_DATA: 35 (2015 pleegzorg) loads as jeugdhulp; 38 has no successor: quarantined.
+    columns = column_names("allocations")
+    landing = make_landing(
+        tmp_path,
+        {
+            "allocations/a.csv": csv_text(
+                [
+                    alloc(toewijzingnummer="L1", productcategorie="35", bsn=VALID_BSN),
+                    alloc(toewijzingnummer="L2", productcategorie="38", bsn=OTHER_VALID_BSN),
+                ],
+                columns,
+            )
+        },
+    )
+    result = BASELINES[method](landing, peildatum=dt.date(2024, 1, 1), gap_months=6, hmac_key=KEY)
+    assert {row[0] for row in rows(result)} == {client_key(VALID_BSN)}
+
+
 def test_guard_stops_a_baseline_at_its_timeout() -> None:
     run = run_guarded([sys.executable, "-c", "import time; time.sleep(30)"], timeout=1.0)
     assert run.stopped_by == "timeout"

@@ -175,6 +175,50 @@ def test_letter_in_productcategorie_is_invalid_productcategorie(tmp_path: Path) 
     assert_declaration_rule(tmp_path, "invalid_productcategorie", productcategorie="4A")
 
 
+def test_legacy_category_without_successor_is_quarantined(tmp_path: Path) -> None:
+    # REFERENCE_DATA: 38 (2015, "overig residentieel") could be 43 or 44: quarantined.
+    assert_allocation_rule(
+        tmp_path, "legacy_productcategorie_without_successor", productcategorie="38"
+    )
+
+
+def test_legacy_category_of_a_declaration_line_without_successor_is_quarantined(
+    tmp_path: Path,
+) -> None:
+    assert_declaration_rule(
+        tmp_path, "legacy_productcategorie_without_successor", productcategorie="38"
+    )
+
+
+def test_legacy_categories_with_a_successor_are_loaded_as_delivered(tmp_path: Path) -> None:
+    # 31–37 are accepted; raw keeps the delivered code (staging reads it as its successor).
+    allocations = [
+        alloc(toewijzingnummer=f"T{code}", productcategorie=code)
+        for code in map(str, range(31, 38))
+    ]
+    report, con = ingest_rows(tmp_path, allocations=allocations)
+    assert quarantined(con) == []
+    assert sorted(
+        r[0] for r in con.execute("SELECT productcategorie FROM raw.allocations").fetchall()
+    ) == [str(code) for code in range(31, 38)]
+    assert report.files[0].rows_loaded == 7
+
+
+def test_legacy_codes_without_successor_come_from_the_seed(tmp_path: Path, monkeypatch) -> None:
+    seed = tmp_path / "legacy.csv"
+    seed.write_text("productcategorie,name,successor_productcategorie\n31,a,45\n38,b,\n36,c,\n")
+    monkeypatch.setattr(validate, "LEGACY_PRODUCTCATEGORIE_SEED", seed)
+    validate.legacy_codes_without_successor.cache_clear()
+    try:
+        assert validate.legacy_codes_without_successor() == ("36", "38")
+        seed.write_text("code,successor\n38,\n")
+        validate.legacy_codes_without_successor.cache_clear()
+        with pytest.raises(ValueError, match="successor_productcategorie"):
+            validate.legacy_codes_without_successor()
+    finally:
+        validate.legacy_codes_without_successor.cache_clear()
+
+
 def test_text_volume_is_invalid_number(tmp_path: Path) -> None:
     assert_allocation_rule(tmp_path, "invalid_number", volume="tien")
 
@@ -228,7 +272,7 @@ def test_quarantine_keeps_the_original_values(tmp_path: Path) -> None:
 
 
 def test_rule_ids_are_snake_case_with_a_reason() -> None:
-    assert len(RULES) == 17
+    assert len(RULES) == 18
     for rule, reason in RULES.items():
         assert rule.replace("_", "").isalpha() and rule == rule.lower()
         assert reason

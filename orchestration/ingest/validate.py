@@ -23,11 +23,14 @@ results are narrow tables of (_file_seq, _source_row[, rule]) holding only the r
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from dataclasses import dataclass
+from functools import cache
 
+from orchestration.config import DBT_PROJECT_DIR
 from orchestration.ingest.contract import ENTITIES, Column
-from orchestration.sql import quote_ident
+from orchestration.sql import quote_ident, quote_literal
 
 MISSING_REQUIRED = "missing_required"
 INVALID_DATE = "invalid_date"
@@ -36,6 +39,7 @@ INVALID_BSN = "invalid_bsn"
 INVALID_GEMEENTECODE = "invalid_gemeentecode"
 INVALID_AGB = "invalid_agb"
 INVALID_PRODUCTCATEGORIE = "invalid_productcategorie"
+LEGACY_PRODUCTCATEGORIE = "legacy_productcategorie_without_successor"
 INVALID_NUMBER = "invalid_number"
 NEGATIVE_AMOUNT = "negative_amount"
 INVALID_DEBET_CREDIT = "invalid_debet_credit"
@@ -59,6 +63,9 @@ RULES: dict[str, str] = {
     INVALID_GEMEENTECODE: "gemeentecode is not exactly 4 digits",
     INVALID_AGB: "aanbieder_agb is not exactly 8 digits",
     INVALID_PRODUCTCATEGORIE: "productcategorie is not exactly 2 digits",
+    LEGACY_PRODUCTCATEGORIE: "productcategorie is a legacy 2015 code with no obvious current "
+    "successor (38 overig residentieel: with or without treatment is unknown); the other 2015 "
+    "codes are loaded and read as their successor",
     INVALID_NUMBER: "volume, bedrag or geleverd_volume is not a number (volume and bedrag must "
     "be whole numbers; bedrag in whole cents)",
     NEGATIVE_AMOUNT: "bedrag or geleverd_volume is negative (the sign comes from debet_credit)",
@@ -91,6 +98,12 @@ FORMAT_RULES = {
 }
 NON_NEGATIVE_COLUMNS = ("bedrag", "geleverd_volume")
 
+# The legacy 2015 productcategorie codes and their successors (REFERENCE_DATA), written once in
+# this seed: dbt staging reads a legacy code as its successor, ingestion quarantines one without.
+LEGACY_PRODUCTCATEGORIE_SEED = (
+    DBT_PROJECT_DIR / "seeds" / "reference" / "ijw_productcategorie_2015.csv"
+)
+
 _INT_RE = "[+-]?[0-9]+"
 _NUMBER_RE = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
 _ELFPROEF_WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
@@ -101,6 +114,25 @@ def is_valid_bsn(bsn: str) -> bool:
     if len(bsn) != 9 or not bsn.isascii() or not bsn.isdigit() or bsn == "0" * 9:
         return False
     return sum(w * int(d) for w, d in zip(_ELFPROEF_WEIGHTS, bsn, strict=True)) % 11 == 0
+
+
+@cache
+def legacy_codes_without_successor() -> tuple[str, ...]:
+    """The 2015 productcategorie codes the seed gives no successor (quarantined on ingest)."""
+    with LEGACY_PRODUCTCATEGORIE_SEED.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows or not {"productcategorie", "successor_productcategorie"} <= set(rows[0]):
+        raise ValueError(
+            f"{LEGACY_PRODUCTCATEGORIE_SEED} must have columns productcategorie and "
+            "successor_productcategorie"
+        )
+    return tuple(
+        sorted(
+            r["productcategorie"].strip()
+            for r in rows
+            if not (r["successor_productcategorie"] or "").strip()
+        )
+    )
 
 
 def latest_plausible_date(peildatum: dt.date) -> dt.date:
@@ -193,6 +225,9 @@ def row_rule_conditions(entity: str, peildatum: dt.date) -> list[tuple[str, str]
         if c.name in FORMAT_RULES:
             ok = bsn_ok_sql(v) if c.name == "bsn" else _digits_ok(v, c.digits or 0)
             conditions[FORMAT_RULES[c.name]].append(f"{v} IS NOT NULL AND NOT {ok}")
+        if c.name == "productcategorie" and legacy_codes_without_successor():
+            codes = ", ".join(quote_literal(code) for code in legacy_codes_without_successor())
+            conditions[LEGACY_PRODUCTCATEGORIE].append(f"{v} IN ({codes})")
         if c.type in ("int", "number"):
             ok = _int_ok(v) if c.type == "int" else _number_ok(v)
             conditions[INVALID_NUMBER].append(f"{v} IS NOT NULL AND NOT {ok}")
