@@ -50,6 +50,7 @@ from orchestration.ingest.validate import (
     cross_rules_sql,
     duplicates_sql,
     quarantine_rules_sql,
+    repeated_keys_sql,
     single_rules_sql,
     typed,
     value,
@@ -132,6 +133,7 @@ def _land(
 def _tables(entity: str) -> EntityTables:
     return EntityTables(
         land=_scratch(f"land_{entity}"),
+        keyed=_scratch(f"keyed_{entity}"),
         dups=_scratch(f"dups_{entity}"),
         single=_scratch(f"single_{entity}"),
         cross=_scratch(f"cross_{entity}"),
@@ -145,7 +147,8 @@ def _validate(
     for entity in ENTITIES:
         say(f"Validating {entity}")
         tables = _tables(entity)
-        con.execute(duplicates_sql(entity, tables.land, tables.dups))
+        con.execute(repeated_keys_sql(entity, tables))
+        con.execute(duplicates_sql(entity, tables))
         con.execute(single_rules_sql(entity, tables, peildatum))
         allocations = _tables("allocations") if entity == "declarations" else None
         con.execute(cross_rules_sql(entity, tables, allocations))

@@ -6,6 +6,10 @@ the first broken rule in this order and `rules` lists all broken rules in this o
 
 Evaluation happens in steps, each a SQL statement over the landing table of an entity; the
 results are narrow tables of (_file_seq, _source_row[, rule]) holding only the rows concerned:
+0. Rows whose natural key repeats (`NATURAL_KEYS`: the allocation version, the declaratienummer),
+   found by one pass over a 64-bit hash of the key. Exact duplicates and conflicting versions or
+   declaratienummers share their key, so steps 1 and 3 look for them among these rows only
+   (nationally a few hundred thousand of 61 M) instead of hashing every row's whole content.
 1. Exact duplicates: a row equal in every contract column (values trimmed; numbers compared
    by value) to an earlier row (earlier file in sorted path order, then earlier row) is a
    duplicate and is not validated: it is loaded once, through that earlier row (§2 "Exact
@@ -257,12 +261,20 @@ def _rule_case(rule: str, condition: str) -> str:
 
 _ROW = "_file_seq, _source_row"
 
+NATURAL_KEYS: dict[str, tuple[str, ...]] = {
+    "allocations": ("gemeentecode", "toewijzingnummer", "dagtekening"),
+    "declarations": ("declaratienummer",),
+}
+"""The columns that name a row (§2): one version of an allocation, one declaration line. Two
+rows that are exact duplicates, or that conflict, always agree on them."""
+
 
 @dataclass(frozen=True)
 class EntityTables:
     """The scratch tables of one entity during validation."""
 
     land: str  # landing rows (readers.py)
+    keyed: str  # (_file_seq, _source_row) of rows whose natural key (hash) occurs more than once
     dups: str  # (_file_seq, _source_row) of exact duplicates
     single: str  # (_file_seq, _source_row, rule): single-row rule hits
     cross: str  # (_file_seq, _source_row, rule): cross-row rule hits
@@ -291,13 +303,34 @@ def _hash(exprs: list[str]) -> str:
     return f"hash({', '.join(exprs)})"
 
 
-def duplicates_sql(entity: str, land: str, target: str) -> str:
+def repeated_keys_sql(entity: str, tables: EntityTables) -> str:
+    """Step 0: the rows whose natural key's 64-bit hash occurs more than once (NULL keys hash
+    alike, so rows missing the key are among them when there are several). A superset of every
+    row steps 1 and 3 can find; a hash collision only adds a row that the exact steps clear."""
+    key = _hash([value(c) for c in NATURAL_KEYS[entity]])
+    return (
+        f"CREATE OR REPLACE TABLE {tables.keyed} AS SELECT {_ROW} FROM {tables.land} "
+        f"WHERE {key} IN (SELECT {key} AS h FROM {tables.land} GROUP BY h HAVING count(*) > 1)"
+    )
+
+
+def _keyed_rows(tables: EntityTables, alias: str) -> str:
+    """The landing rows of step 0 (`tables.keyed`), as relation `alias`."""
+    return (
+        f"(SELECT l.* FROM {tables.land} AS l "
+        f"JOIN {tables.keyed} AS kr ON kr._file_seq = l._file_seq "
+        f"AND kr._source_row = l._source_row) AS {alias}"
+    )
+
+
+def duplicates_sql(entity: str, tables: EntityTables) -> str:
     """Step 1: the rows that repeat an earlier row's content (first by file, then by row).
 
-    A 64-bit hash of the content finds the candidate groups cheaply; the exact comparison of
-    every column then runs on those candidates only, so a hash collision never makes two
-    different rows duplicates.
+    Only rows of step 0 can (their natural key repeats). Among them a 64-bit hash of the content
+    finds the candidate groups cheaply; the exact comparison of every column then runs on those
+    candidates only, so a hash collision never makes two different rows duplicates.
     """
+    land, target = _keyed_rows(tables, "kl"), tables.dups
     # A rejected iJw message (all contract columns empty) is never a duplicate of another one.
     rejected_file = (
         f"CASE WHEN json_extract_string({quote_ident('_extra')}, '$.{REJECTED_MESSAGE_KEY}') "
@@ -331,13 +364,11 @@ def single_rules_sql(entity: str, tables: EntityTables, peildatum: dt.date) -> s
     )
 
 
-def _repeated_keys(table: str, alias: str, key: list[str], where: str) -> str:
-    """Key values occurring in more than one row of `table` that satisfies `where`."""
+def _repeated_keys(relation: str, key: list[str], where: str) -> str:
+    """Key values occurring in more than one row of `relation` (aliased) that satisfies `where`."""
     present = " AND ".join(f"{k} IS NOT NULL" for k in key)
     return (
-        f"SELECT {', '.join(key)} FROM {table} AS {alias} WHERE {where} AND {present} "
-        f"AND {_hash(key)} IN (SELECT {_hash(key)} FROM {table} AS {alias} "
-        f"WHERE {where} AND {present} GROUP BY ALL HAVING count(*) > 1) "
+        f"SELECT {', '.join(key)} FROM {relation} WHERE {where} AND {present} "
         "GROUP BY ALL HAVING count(*) > 1"
     )
 
@@ -351,16 +382,13 @@ def cross_rules_sql(
     two such rows with the same key always differ in content. For declarations,
     `allocations` are the allocation tables after their own step 3.
     """
-    if entity == "allocations":
-        key = [value("gemeentecode"), value("toewijzingnummer"), value("dagtekening")]
-        rule = CONFLICTING_VERSIONS
-    else:
-        key = [value("declaratienummer")]
-        rule = CONFLICTING_DECLARATIENUMMER
+    rule = CONFLICTING_VERSIONS if entity == "allocations" else CONFLICTING_DECLARATIENUMMER
+    key = [value(c) for c in NATURAL_KEYS[entity]]
     match = " AND ".join(f"l.{k} = k.{k}" for k in key)
-    repeated = _repeated_keys(tables.land, "r", key, tables.row_ok("r"))
+    # rows sharing a key are all rows of step 0
+    repeated = _repeated_keys(_keyed_rows(tables, "r"), key, tables.row_ok("r"))
     selects = [
-        f"SELECT l._file_seq, l._source_row, '{rule}' AS rule FROM {tables.land} AS l "
+        f"SELECT l._file_seq, l._source_row, '{rule}' AS rule FROM {_keyed_rows(tables, 'l')} "
         f"JOIN ({repeated}) AS k ON {match} WHERE {tables.row_ok('l')}"
     ]
     if entity == "declarations":
