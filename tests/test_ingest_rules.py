@@ -208,15 +208,12 @@ def test_legacy_codes_without_successor_come_from_the_seed(tmp_path: Path, monke
     seed = tmp_path / "legacy.csv"
     seed.write_text("productcategorie,name,successor_productcategorie\n31,a,45\n38,b,\n36,c,\n")
     monkeypatch.setattr(validate, "LEGACY_PRODUCTCATEGORIE_SEED", seed)
-    validate.legacy_codes_without_successor.cache_clear()
-    try:
-        assert validate.legacy_codes_without_successor() == ("36", "38")
-        seed.write_text("code,successor\n38,\n")
-        validate.legacy_codes_without_successor.cache_clear()
-        with pytest.raises(ValueError, match="successor_productcategorie"):
-            validate.legacy_codes_without_successor()
-    finally:
-        validate.legacy_codes_without_successor.cache_clear()
+    assert validate.legacy_codes_without_successor() == ("36", "38")
+    seed.write_text("productcategorie,name,successor_productcategorie\n38,b,43\n")
+    assert validate.legacy_codes_without_successor() == ()  # a replaced seed counts at once
+    seed.write_text("code,successor\n38,\n")
+    with pytest.raises(ValueError, match="successor_productcategorie"):
+        validate.legacy_codes_without_successor()
 
 
 def test_text_volume_is_invalid_number(tmp_path: Path) -> None:

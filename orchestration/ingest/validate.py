@@ -30,7 +30,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from dataclasses import dataclass
-from functools import cache
 
 from orchestration.config import DBT_PROJECT_DIR
 from orchestration.ingest.contract import ENTITIES, Column
@@ -120,9 +119,10 @@ def is_valid_bsn(bsn: str) -> bool:
     return sum(w * int(d) for w, d in zip(_ELFPROEF_WEIGHTS, bsn, strict=True)) % 11 == 0
 
 
-@cache
 def legacy_codes_without_successor() -> tuple[str, ...]:
-    """The 2015 productcategorie codes the seed gives no successor (quarantined on ingest)."""
+    """The 2015 productcategorie codes the seed gives no successor (quarantined on ingest).
+    Read on every call (a few lines), so a replaced seed counts from the next ingest on, also in
+    a long-running Dagster process."""
     with LEGACY_PRODUCTCATEGORIE_SEED.open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
     if not rows or not {"productcategorie", "successor_productcategorie"} <= set(rows[0]):
@@ -229,8 +229,9 @@ def row_rule_conditions(entity: str, peildatum: dt.date) -> list[tuple[str, str]
         if c.name in FORMAT_RULES:
             ok = bsn_ok_sql(v) if c.name == "bsn" else _digits_ok(v, c.digits or 0)
             conditions[FORMAT_RULES[c.name]].append(f"{v} IS NOT NULL AND NOT {ok}")
-        if c.name == "productcategorie" and legacy_codes_without_successor():
-            codes = ", ".join(quote_literal(code) for code in legacy_codes_without_successor())
+        legacy = legacy_codes_without_successor() if c.name == "productcategorie" else ()
+        if legacy:
+            codes = ", ".join(quote_literal(code) for code in legacy)
             conditions[LEGACY_PRODUCTCATEGORIE].append(f"{v} IN ({codes})")
         if c.type in ("int", "number"):
             ok = _int_ok(v) if c.type == "int" else _number_ok(v)
