@@ -20,6 +20,7 @@ import pandas as pd
 
 from orchestration.config import DBT_PROJECT_DIR
 from orchestration.ingest.hashing import client_key
+from orchestration.ingest.validate import legacy_codes_without_successor
 
 COLUMNS = (
     "toewijzingnummer",
@@ -50,9 +51,10 @@ REQUIRED = (
 )
 DATES = ("geboortedatum", "ingangsdatum", "einddatum", "toewijzingsdatum", "dagtekening")
 DIGITS = {"gemeentecode": 4, "aanbieder_agb": 8, "productcategorie": 2, "bsn": 9}
-# REFERENCE_DATA: the 2015 category 38 has no obvious successor and is quarantined; the other
-# 2015 codes (31–37) map to jeugdhulp categories, so they count as jeugdhulp as delivered.
-LEGACY_WITHOUT_SUCCESSOR = ("38",)
+# REFERENCE_DATA: a 2015 category without a successor in the seed (38) is quarantined; the
+# other 2015 codes (31–37) map to jeugdhulp categories, so they count as jeugdhulp as delivered.
+# Read from the seed, like the product catalogue below.
+LEGACY_WITHOUT_SUCCESSOR = legacy_codes_without_successor()
 NOT_JEUGDHULP = ("42", "47", "48", "49")  # §3: transport and the justice categories
 EARLIEST = dt.date(2015, 1, 1)  # Jeugdwet
 CATALOGUE = DBT_PROJECT_DIR / "seeds" / "product_catalogue.csv"

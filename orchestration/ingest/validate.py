@@ -275,7 +275,7 @@ class EntityTables:
     """The scratch tables of one entity during validation."""
 
     land: str  # landing rows (readers.py)
-    keyed: str  # (_file_seq, _source_row) of rows whose natural key (hash) occurs more than once
+    keyed: str  # the landing rows whose natural key (hash) occurs more than once (step 0)
     dups: str  # (_file_seq, _source_row) of exact duplicates
     single: str  # (_file_seq, _source_row, rule): single-row rule hits
     cross: str  # (_file_seq, _source_row, rule): cross-row rule hits
@@ -305,22 +305,14 @@ def _hash(exprs: list[str]) -> str:
 
 
 def repeated_keys_sql(entity: str, tables: EntityTables) -> str:
-    """Step 0: the rows whose natural key's 64-bit hash occurs more than once (NULL keys hash
-    alike, so rows missing the key are among them when there are several). A superset of every
-    row steps 1 and 3 can find; a hash collision only adds a row that the exact steps clear."""
+    """Step 0: the landing rows whose natural key's 64-bit hash occurs more than once (NULL
+    keys hash alike, so rows missing the key are among them when there are several), copied
+    once so steps 1 and 3 read them without scanning the landing rows again. A superset of
+    every row steps 1 and 3 can find; a hash collision only adds a row the exact steps clear."""
     key = _hash([value(c) for c in NATURAL_KEYS[entity]])
     return (
-        f"CREATE OR REPLACE TABLE {tables.keyed} AS SELECT {_ROW} FROM {tables.land} "
+        f"CREATE OR REPLACE TABLE {tables.keyed} AS SELECT * FROM {tables.land} "
         f"WHERE {key} IN (SELECT {key} AS h FROM {tables.land} GROUP BY h HAVING count(*) > 1)"
-    )
-
-
-def _keyed_rows(tables: EntityTables, alias: str) -> str:
-    """The landing rows of step 0 (`tables.keyed`), as relation `alias`."""
-    return (
-        f"(SELECT l.* FROM {tables.land} AS l "
-        f"JOIN {tables.keyed} AS kr ON kr._file_seq = l._file_seq "
-        f"AND kr._source_row = l._source_row) AS {alias}"
     )
 
 
@@ -331,7 +323,7 @@ def duplicates_sql(entity: str, tables: EntityTables) -> str:
     finds the candidate groups cheaply; the exact comparison of every column then runs on those
     candidates only, so a hash collision never makes two different rows duplicates.
     """
-    land, target = _keyed_rows(tables, "kl"), tables.dups
+    land, target = tables.keyed, tables.dups
     # A rejected iJw message (all contract columns empty) is never a duplicate of another one.
     rejected_file = (
         f"CASE WHEN json_extract_string({quote_ident('_extra')}, '$.{REJECTED_MESSAGE_KEY}') "
@@ -387,9 +379,9 @@ def cross_rules_sql(
     key = [value(c) for c in NATURAL_KEYS[entity]]
     match = " AND ".join(f"l.{k} = k.{k}" for k in key)
     # rows sharing a key are all rows of step 0
-    repeated = _repeated_keys(_keyed_rows(tables, "r"), key, tables.row_ok("r"))
+    repeated = _repeated_keys(f"{tables.keyed} AS r", key, tables.row_ok("r"))
     selects = [
-        f"SELECT l._file_seq, l._source_row, '{rule}' AS rule FROM {_keyed_rows(tables, 'l')} "
+        f"SELECT l._file_seq, l._source_row, '{rule}' AS rule FROM {tables.keyed} AS l "
         f"JOIN ({repeated}) AS k ON {match} WHERE {tables.row_ok('l')}"
     ]
     if entity == "declarations":
