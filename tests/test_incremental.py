@@ -223,3 +223,16 @@ def test_unreadable_new_file_stops_the_run_and_keeps_the_cache(
     reads.clear()
     assert raw_snapshot(run(landing, con)) == before
     assert reads == []
+
+
+def test_rows_of_an_unknown_file_in_the_cache_stop_the_run(tmp_path: Path) -> None:
+    """The landing view does not filter the cache by file (a filter over tens of millions of
+    rows is slow); it checks instead that every cached row belongs to one of this run's files."""
+    landing = make_landing(tmp_path, BASE)
+    con = run(landing, duckdb.connect())
+    before = raw_snapshot(con)
+    table = incremental.landed_table("allocations")
+    con.execute(f"INSERT INTO {table} SELECT * REPLACE (999 AS _file_seq) FROM {table} LIMIT 1")
+    with pytest.raises(RuntimeError, match="1 allocations row.*not in the landing folder"):
+        run(landing, con)
+    assert raw_snapshot(con) == before
