@@ -98,8 +98,9 @@ class Settings:
         return replace(self, **clean)
 
     def dbt_vars(self) -> dict[str, object]:
+        """The dbt vars of this run. The peildatum is not among them: dbt reads it from
+        JEUGDHULP_PEILDATUM (`export_env`; dbt_project/macros/peildatum.sql says why)."""
         return {
-            "peildatum": self.peildatum.isoformat(),
             "trajectory_gap_months": self.gap_months,
             "suppression_threshold": self.suppression_threshold,
         }

@@ -98,13 +98,27 @@ def test_pipeline_job_runs_in_one_process(defs) -> None:
     assert job.executor_def.name == "in_process"
 
 
-def test_dbt_build_args_pass_the_run_vars() -> None:
-    from orchestration.dbt import dbt_build_args
+def test_dbt_build_args_pass_only_vars_that_differ_from_the_project() -> None:
+    from orchestration.dbt import dbt_build_args, project_vars
 
-    args = dbt_build_args({"peildatum": "2024-01-01", "trajectory_gap_months": 6})
-    assert args[0] == "build"
-    assert args[1] == "--vars"
-    assert '"peildatum": "2024-01-01"' in args[2]
+    defaults = {"trajectory_gap_months": 6, "suppression_threshold": 5}
+    args = dbt_build_args(
+        {"trajectory_gap_months": 3, "suppression_threshold": 5}, defaults=defaults
+    )
+    assert args[:3] == ["build", "--vars", '{"trajectory_gap_months": 3}']
+    # the defaults: no --vars at all, so dbt keeps the saved parse (make manifest parses without)
+    assert "--vars" not in dbt_build_args(defaults, defaults=defaults)
+    assert "--vars" not in dbt_build_args(load_default_settings().dbt_vars())
+    assert project_vars()["trajectory_gap_months"] == 6
+    # the peildatum changes every run: it travels in the environment, never in --vars
+    assert "peildatum" not in load_default_settings().dbt_vars()
+    assert "peildatum" not in project_vars()
+
+
+def load_default_settings():
+    from orchestration.config import load_settings
+
+    return load_settings({})
 
 
 def test_production_build_skips_dbt_unit_tests_unless_asked() -> None:

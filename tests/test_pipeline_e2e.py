@@ -156,6 +156,34 @@ def test_worked_cases_publish_expected_trajectories(tmp_path: Path) -> None:
     assert f["rows_read"] == f["rows_loaded"] + f["rows_quarantined"] + f["rows_duplicate"]
 
 
+def _dbt_log(run_id: str) -> list[dict]:
+    from orchestration.config import DBT_PROJECT_DIR
+
+    [log] = (DBT_PROJECT_DIR / "target").glob(f"jeugdhulp_dbt_assets-{run_id[:7]}-*/dbt.log")
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+def test_a_new_peildatum_reaches_dbt_without_a_full_parse(tmp_path: Path) -> None:
+    """The nightly case: the same warehouse and settings, another day. The second run starts
+    from the first run's parse (no full parse: the peildatum is read when dbt executes, macros/
+    peildatum.sql) and its statuses are those of its own peildatum, not the first run's."""
+    landing = make_landing(tmp_path, allocations=[CASES / "allocations.csv"])
+    warehouse = tmp_path / "warehouse" / "jeugdhulp.duckdb"
+    shutil.copy(ROOT / ".dagster_home" / "dagster.yaml", tmp_path / "dagster.yaml")
+    env = {"DAGSTER_HOME": str(tmp_path)}
+    runs = []
+    for peildatum in ("2031-01-01", (CASES / "peildatum.txt").read_text().strip()):
+        report = tmp_path / f"report-{peildatum}.json"
+        result = run_cli(run_args(landing, warehouse, peildatum=peildatum, report=report), env)
+        assert result.returncode == 0, result.stderr[-4000:]
+        runs.append(json.loads(report.read_text())["run_id"])
+        published = _published(warehouse, _bsns(CASES))
+        # 2031: every trajectory of the cases is closed; the cases' own date gives their statuses
+        assert (published == _expected(CASES)) == (peildatum != "2031-01-01")
+    unable = [e for e in _dbt_log(runs[1]) if e["info"]["name"] == "UnableToPartialParse"]
+    assert unable == [], unable[0]["info"]["msg"] if unable else None
+
+
 def _assert_dbt_log_without_statements(run_id: str) -> None:
     """The run's dbt.log is written at `info` (DEFAULT_DBT_LOG_LEVEL_FILE): no debug lines, so
     not every SQL statement dbt sends."""

@@ -13,10 +13,6 @@
     {{ date_add_months(date_add_days(covered_until_expr, 1), var('trajectory_gap_months')) }}
 {%- endmacro %}
 
-{% macro peildatum() -%}
-    cast('{{ var("peildatum") }}' as date)
-{%- endmacro %}
-
 {#- §4 steps 1–3 over a relation with one row per effective allocation.
     `partition_by` is the list of columns that identify one chain (client, or client + segment).
     Returns every input column plus `trajectory_seq` (1, 2, … per partition in time order),
