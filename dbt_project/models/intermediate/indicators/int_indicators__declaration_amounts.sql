@@ -15,9 +15,26 @@ regions as (
     select * from {{ ref('regions') }}
 ),
 
--- Lines are joined to their allocation by (gemeentecode, toewijzingnummer) and grouped by the
--- integer client_id, the client as the families count it (no 64-character key is looked up or
--- written for ≈ 4.5M rows nationally).
+-- The lines are first summed per year, allocation (as they name it: gemeentecode +
+-- toewijzingnummer), aanbieder and client — about a year's months of lines in one row — and only
+-- those sums are joined to their allocation and grouped on its attributes. Every sum is exact
+-- (whole cents, whole minutes, whole days), so summing in two steps gives the same numbers.
+-- Grouped by the integer client_id, the client as the families count it (no 64-character key is
+-- looked up or written for ≈ 4.5M rows nationally).
+per_allocation as (
+    select
+        period_year,
+        gemeentecode,
+        toewijzingnummer,
+        aanbieder_agb,
+        client_id,
+        sum(net_amount_cents) as net_amount_cents,
+        sum(net_minutes) as net_minutes,
+        sum(net_care_days) as net_care_days
+    from lines
+    group by period_year, gemeentecode, toewijzingnummer, aanbieder_agb, client_id
+),
+
 attributed as (
     select
         lines.period_year,
@@ -34,7 +51,7 @@ attributed as (
         lines.net_amount_cents,
         lines.net_minutes,
         lines.net_care_days
-    from lines
+    from per_allocation as lines
     inner join allocations
         on lines.gemeentecode = allocations.gemeentecode
             and lines.toewijzingnummer = allocations.toewijzingnummer
