@@ -3,6 +3,8 @@ must be deliberate (update these lists when you change them on purpose)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from dagster import AssetKey, DefaultScheduleStatus
 
@@ -113,6 +115,21 @@ def test_dbt_build_args_pass_only_vars_that_differ_from_the_project() -> None:
     # the peildatum changes every run: it travels in the environment, never in --vars
     assert "peildatum" not in load_default_settings().dbt_vars()
     assert "peildatum" not in project_vars()
+
+
+def test_a_run_keeps_its_dbt_parse_state_for_the_next_run(tmp_path: Path) -> None:
+    from orchestration.dbt import PARSE_STATE, keep_parse_state
+
+    run_target, project_target = tmp_path / "run", tmp_path / "target"
+    run_target.mkdir()
+    assert keep_parse_state(run_target, project_target) is False  # dbt failed before parsing
+    assert not (project_target / PARSE_STATE).exists()
+    (run_target / PARSE_STATE).write_bytes(b"state of run 1")
+    assert keep_parse_state(run_target, project_target) is True
+    (run_target / PARSE_STATE).write_bytes(b"state of run 2")
+    keep_parse_state(run_target, project_target)
+    assert (project_target / PARSE_STATE).read_bytes() == b"state of run 2"
+    assert [p.name for p in project_target.iterdir()] == [PARSE_STATE]  # no partial copy left
 
 
 def load_default_settings():
