@@ -187,12 +187,10 @@ def test_a_new_peildatum_reaches_dbt_without_a_full_parse(tmp_path: Path) -> Non
 def _assert_dbt_log_without_statements(run_id: str) -> None:
     """The run's dbt.log is written at `info` (DEFAULT_DBT_LOG_LEVEL_FILE): no debug lines, so
     not every SQL statement dbt sends."""
-    from orchestration.config import DBT_PROJECT_DIR
     from orchestration.dbt import DEFAULT_DBT_LOG_LEVEL_FILE
 
     assert DEFAULT_DBT_LOG_LEVEL_FILE == "info"
-    [log] = (DBT_PROJECT_DIR / "target").glob(f"jeugdhulp_dbt_assets-{run_id[:7]}-*/dbt.log")
-    levels = {json.loads(line)["info"]["level"] for line in log.read_text().splitlines()}
+    levels = {event["info"]["level"] for event in _dbt_log(run_id)}
     assert "info" in levels and "debug" not in levels, levels
 
 

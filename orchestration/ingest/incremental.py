@@ -297,7 +297,7 @@ def _create_views(
     seq_by_id = {current[f.rel]: f.seq for f in files}
     width = max(seq_by_id, default=0)
     order = ", ".join(str(seq_by_id.get(i, 0)) for i in range(1, width + 1))
-    seq = f"CAST(list_extract([{order}], _file_seq) AS INTEGER)" if seq_by_id else "NULL"
+    seq = f"list_extract([{order}], _file_seq)" if seq_by_id else "NULL"
     for entity, columns in ENTITIES.items():
         stray = con.execute(
             f"SELECT count(*) FROM {landed_table(entity)} WHERE coalesce({seq}, 0) = 0"
