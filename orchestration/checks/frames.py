@@ -1,7 +1,8 @@
 """Prepare the frames the expectation suites validate, from the working DuckDB database.
 
 Each function reads only the columns its suite needs. DuckDB does the joins and aggregations
-that reduce data (range joins, counts, the text scan); the values that decide a rule (the
+that reduce data (range joins, counts, the text scan) and sorts and numbers the chains a rule
+walks (the mart's own chain columns, compared as they are); the values that decide a rule (the
 client's preceding trajectory, the earliest allowed re-entry date, the expected status and
 duration) are recomputed here in pandas, independently of the dbt models, so a defect in the
 models cannot hide itself. Month arithmetic uses `pandas.DateOffset(months=n)`, which clamps to
