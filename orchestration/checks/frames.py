@@ -87,11 +87,18 @@ def _read_trajectories(
     with_previous: bool = False,
 ) -> pd.DataFrame:
     """Trajectories with the id (and previous id) renamed to the `fct_trajectories` names."""
+    select = _trajectory_columns(spec, columns, with_previous)
+    return con.sql(f"select {select} from {marts_table(spec.table)}").df()
+
+
+def _trajectory_columns(spec: TrajectoryTable, columns: list[str], with_previous: bool) -> str:
+    """The select list of the readers above and below: the id (and previous id) under the
+    `fct_trajectories` names, then `columns`."""
     select = [f"{quote_ident(spec.id_column)} as trajectory_id"]
     if with_previous:
         select.append(f"{quote_ident(spec.previous_id_column)} as previous_trajectory_id")
     select += [quote_ident(c) for c in dict.fromkeys(columns)]
-    return con.sql(f"select {', '.join(select)} from {marts_table(spec.table)}").df()
+    return ", ".join(select)
 
 
 def _read_chains(
@@ -106,17 +113,13 @@ def _read_chains(
     give one number). DuckDB sorts and numbers the chains on its own strings; the frame carries
     an integer instead of the chain columns: converting the 64-character client keys to pandas
     and grouping on them took 5 of the 12 s of the national segment re-entry check."""
-    chain_columns = [quote_ident(c) for c in spec.chain_columns]
-    select = [f"{quote_ident(spec.id_column)} as trajectory_id"]
-    if with_previous:
-        select.append(f"{quote_ident(spec.previous_id_column)} as previous_trajectory_id")
-    select += [quote_ident(c) for c in dict.fromkeys(columns)]
-    chain = ", ".join(f"{c} asc nulls last" for c in chain_columns)
+    select = _trajectory_columns(spec, columns, with_previous)
+    chain = ", ".join(f"{quote_ident(c)} asc nulls last" for c in spec.chain_columns)
     order = ", ".join(
         f"{k} asc nulls last" for k in (CHAIN, "start_date", "end_date", "trajectory_id")
     )
     sql = (
-        f"select {', '.join(select)}, dense_rank() over (order by {chain}) as {CHAIN} "
+        f"select {select}, dense_rank() over (order by {chain}) as {CHAIN} "
         f"from {marts_table(spec.table)} order by {order}"
     )
     return con.sql(sql).df()
