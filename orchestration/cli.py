@@ -149,6 +149,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             landing_dir=Path(args.landing).resolve() if args.landing else None,
             warehouse=Path(args.warehouse).resolve() if args.warehouse else None,
             peildatum=args.peildatum,
+            full_rebuild=True if args.full_rebuild else None,
         )
         if not settings.landing_dir.is_dir():
             raise ConfigError(
@@ -286,6 +287,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--peildatum", type=_date, help="YYYY-MM-DD (env JEUGDHULP_PEILDATUM; default today)"
     )
     run.add_argument("--report", help="write the run report (JSON) to this file, also on failure")
+    run.add_argument(
+        "--full-rebuild",
+        action="store_true",
+        help="read every landing file again and build every mart from nothing "
+        "(env JEUGDHULP_FULL_REBUILD; same results, slower)",
+    )
     run.add_argument(
         "--log-level",
         default="INFO",

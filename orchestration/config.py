@@ -30,6 +30,7 @@ ENV_THREADS = "JEUGDHULP_DUCKDB_THREADS"
 ENV_TEMP_DIR = "JEUGDHULP_DUCKDB_TEMP_DIR"
 ENV_DBT_THREADS = "JEUGDHULP_DBT_THREADS"
 ENV_DBT_UNIT_TESTS = "JEUGDHULP_DBT_UNIT_TESTS"
+ENV_FULL_REBUILD = "JEUGDHULP_FULL_REBUILD"
 
 DEFAULT_LANDING = PROJECT_ROOT / "data" / "landing"
 DEFAULT_WAREHOUSE = PROJECT_ROOT / "data" / "warehouse" / "jeugdhulp.duckdb"
@@ -68,6 +69,10 @@ class Settings:
     # dbt unit tests check the SQL against hand-computed cases: they do not depend on the
     # delivered data, so production runs skip them (CI runs them, tests/test_dbt_unit_tests.py).
     dbt_unit_tests: bool = False
+    # Read every landing file again and build every mart from nothing, instead of reusing the
+    # landed rows of unchanged files and the unchanged months of the published monthly fact
+    # (docs/INCREMENTAL.md). The results are the same; a full rebuild only takes longer.
+    full_rebuild: bool = False
 
     @property
     def working_db_path(self) -> Path:
@@ -125,6 +130,7 @@ class Settings:
         os.environ[ENV_THREADS] = str(self.threads)
         os.environ[ENV_DBT_THREADS] = str(self.dbt_threads)
         os.environ[ENV_DBT_UNIT_TESTS] = "true" if self.dbt_unit_tests else "false"
+        os.environ[ENV_FULL_REBUILD] = "true" if self.full_rebuild else "false"
         if self.temp_directory is not None:
             os.environ[ENV_TEMP_DIR] = str(self.temp_directory)
 
@@ -157,11 +163,12 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         kwargs["memory_limit"] = env[ENV_MEMORY_LIMIT]
     if env.get(ENV_TEMP_DIR):
         kwargs["temp_directory"] = Path(env[ENV_TEMP_DIR])
-    if env.get(ENV_DBT_UNIT_TESTS):
-        flag = env[ENV_DBT_UNIT_TESTS].strip().lower()
-        if flag not in ("true", "false", "1", "0", "yes", "no"):
-            raise ConfigError(f"{ENV_DBT_UNIT_TESTS}={env[ENV_DBT_UNIT_TESTS]!r} is not true/false")
-        kwargs["dbt_unit_tests"] = flag in ("true", "1", "yes")
+    for name, key in ((ENV_DBT_UNIT_TESTS, "dbt_unit_tests"), (ENV_FULL_REBUILD, "full_rebuild")):
+        if env.get(name):
+            flag = env[name].strip().lower()
+            if flag not in ("true", "false", "1", "0", "yes", "no"):
+                raise ConfigError(f"{name}={env[name]!r} is not true/false")
+            kwargs[key] = flag in ("true", "1", "yes")
     settings = Settings(**kwargs)  # type: ignore[arg-type]
     if settings.threads < 1 or settings.dbt_threads < 1:
         raise ConfigError(f"{ENV_THREADS} and {ENV_DBT_THREADS} must be at least 1")

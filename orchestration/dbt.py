@@ -13,6 +13,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliInvocation, DbtCliResource, 
 
 from orchestration.config import DBT_PROJECT_DIR, load_settings
 from orchestration.dbt_project import jeugdhulp_dbt_project
+from orchestration.increments import seed_publication
 from orchestration.publish import prepare_publication
 
 LAYERS = ("staging", "intermediate", "marts")
@@ -110,6 +111,16 @@ def jeugdhulp_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource) ->
     prune_run_targets(DBT_PROJECT_DIR / "target", context.op_execution_context.op.name)
     # the marts go into a new publication file (dbt_project/macros/generate_database_name.sql)
     prepare_publication(settings.publication_db_path, settings.working_db_path)
+    if settings.full_rebuild:
+        context.log.info("full rebuild: every mart is built from nothing")
+    else:
+        # the unchanged months of the published monthly fact are kept (docs/INCREMENTAL.md)
+        seed_publication(
+            settings.warehouse,
+            settings.publication_db_path,
+            duckdb_config=settings.duckdb_config(),
+            say=context.log.info,
+        )
     args = dbt_build_args(settings.dbt_vars(), unit_tests=settings.dbt_unit_tests)
     os.environ.setdefault(DBT_LOG_LEVEL_FILE, DEFAULT_DBT_LOG_LEVEL_FILE)
     # The checks after dbt need Great Expectations (≈ 6 s of single-threaded imports): load it

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.increments import kept_tables, record_definitions
 from orchestration.sql import quote_ident, quote_literal
 
 PUBLISHED_SCHEMA = "marts"
@@ -159,7 +160,7 @@ def publish_marts(
                 result.tables[table] = con.execute(f"SELECT count(*) FROM {qualified}").fetchall()[
                     0
                 ][0]
-            con.execute(f"CREATE SCHEMA {META_SCHEMA}")
+            record_definitions(con)
             con.execute(
                 f"""CREATE TABLE {META_SCHEMA}.publication AS SELECT
                     ?::DATE AS peildatum, ?::TIMESTAMP AS published_at, ? AS run_id,
@@ -190,7 +191,8 @@ class PublicationError(RuntimeError):
 
 def _keep_only(con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> None:
     """Drop every table, view and schema of the publication except `marts.<table>` for the
-    named tables; PublicationError when one of those is missing."""
+    named tables and the state the incremental marts were built from (`meta.<mart>__months`,
+    orchestration/increments.py); PublicationError when one of the named tables is missing."""
     present = con.execute(
         "SELECT schema_name, table_name, 'TABLE' FROM duckdb_tables() "
         "WHERE database_name = current_database() "
@@ -210,12 +212,16 @@ def _keep_only(con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> None:
             f"mart(s) {', '.join(views)} are views: a view would read the working database, "
             "which analysts do not have; materialise the marts as tables"
         )
+    state = kept_tables()
     for schema, name, kind in present:
-        if schema != PUBLISHED_SCHEMA or name not in tables:
-            con.execute(f"DROP {kind} {quote_ident(schema)}.{quote_ident(name)}")
+        if schema == PUBLISHED_SCHEMA and name in tables:
+            continue
+        if kind == "TABLE" and (schema, name) in state:
+            continue
+        con.execute(f"DROP {kind} {quote_ident(schema)}.{quote_ident(name)}")
     for (schema,) in con.execute(
         "SELECT schema_name FROM duckdb_schemas() WHERE database_name = current_database() "
-        "AND NOT internal AND schema_name NOT IN (?, 'main')",
-        [PUBLISHED_SCHEMA],
+        "AND NOT internal AND schema_name NOT IN (?, ?, 'main')",
+        [PUBLISHED_SCHEMA, META_SCHEMA],
     ).fetchall():
         con.execute(f"DROP SCHEMA {quote_ident(schema)} CASCADE")

@@ -127,6 +127,7 @@ def landing_ingest(context: AssetExecutionContext) -> Iterator[Any]:
             hmac_key=key,
             peildatum=settings.peildatum,
             progress=context.log.info,
+            full_refresh=settings.full_rebuild,
         )
         counts = {
             name: con.execute(f"select count(*) from raw.{name}").fetchall()[0][0]

@@ -1,0 +1,106 @@
+{#-
+  Month-by-month increments of a published mart (docs/INCREMENTAL.md, "The monthly fact").
+
+  A mart built per calendar month from declaration lines (fct_declarations_monthly) keeps the
+  months whose input did not change since the mart was last published, and recomputes the rest.
+  "Did not change" is decided on content, never on row ids (raw tables are rewritten and
+  client_id renumbers every ingest): int_declarations__month_fingerprints holds, per month, the
+  number of input lines and the sum of a 64-bit hash of every column the mart reads (with the
+  client's client_key, not its client_id). The fingerprints the published mart was built from
+  are kept beside it, in `<publication>.meta.<mart>__months`; a month is recomputed when its
+  row there differs from tonight's (symmetric difference: new, changed and vanished months).
+
+  Only on DuckDB, and only when the pipeline seeded the next publication with the published
+  mart (orchestration/increments.py decides; a changed definition of the mart drops it first,
+  so dbt builds it in full). Everywhere else the model is a plain table.
+-#}
+
+{#- The sum of a 64-bit hash of the given columns over a group's rows: equal multisets of rows
+    give equal sums; a changed, added or removed row changes it (bar a 2^-64 accident). -#}
+{% macro content_fingerprint(columns) -%}
+    {{ return(adapter.dispatch('content_fingerprint', 'jeugdhulp')(columns)) }}
+{%- endmacro %}
+
+{% macro default__content_fingerprint(columns) -%}
+    cast(sum(hash({{ columns | join(', ') }})) as hugeint)
+{%- endmacro %}
+
+{% macro spark__content_fingerprint(columns) -%}
+    sum(cast(xxhash64({{ columns | join(', ') }}) as decimal(38, 0)))
+{%- endmacro %}
+
+{#- The materialisation of a month-incremental mart: incremental on DuckDB, a table elsewhere. -#}
+{% macro monthly_increment_materialization() -%}
+    {{ return('incremental' if target.type == 'duckdb' else 'table') }}
+{%- endmacro %}
+
+{#- Where the fingerprints the published mart was built from are kept. -#}
+{% macro monthly_increment_state(relation) -%}
+    {{ relation.database }}.meta.{{ relation.identifier }}__months
+{%- endmacro %}
+
+{#- The months whose fingerprint differs between tonight and the published mart's state. -#}
+{% macro monthly_increment_changed_months(fingerprints, relation) -%}
+    select period_month from (
+        (
+            select period_month, n_lines, fingerprint from {{ fingerprints }}
+            except
+            select period_month, n_lines, fingerprint from {{ monthly_increment_state(relation) }}
+        )
+        union all
+        (
+            select period_month, n_lines, fingerprint from {{ monthly_increment_state(relation) }}
+            except
+            select period_month, n_lines, fingerprint from {{ fingerprints }}
+        )
+    ) as changed
+{%- endmacro %}
+
+{#- Pre-hook: in an incremental build, log how many months changed and delete their rows; the
+    model's select then inserts them again. -#}
+{% macro monthly_increment_delete_changed(fingerprints) -%}
+    {%- if execute and is_incremental() -%}
+        {%- set counts = run_query(
+            'select (select count(*) from (' ~ monthly_increment_changed_months(fingerprints, this)
+            ~ ')), (select count(*) from ' ~ fingerprints ~ ')') -%}
+        {%- do log(this.identifier ~ ': ' ~ counts.columns[0].values()[0] ~ ' of '
+            ~ counts.columns[1].values()[0] ~ ' months changed since the published mart; '
+            ~ 'recomputing those, keeping the rest', info=True) -%}
+        delete from {{ this }}
+        where period_month in ({{ monthly_increment_changed_months(fingerprints, this) }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Post-hook: keep tonight's fingerprints beside the mart, in its own database. -#}
+{% macro monthly_increment_save_state(fingerprints) -%}
+    {%- if target.type == 'duckdb' -%}
+        create schema if not exists {{ this.database }}.meta;
+        create or replace table {{ monthly_increment_state(this) }} as
+        select period_month, n_lines, fingerprint from {{ fingerprints }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Pre-hook of fct_declarations_monthly: the rows of the months kept get tonight's
+    allocation_key (an allocation withdrawn since, or given an effective version again, changes
+    the key of lines in every month, not only in the months whose lines changed). -#}
+{% macro monthly_fact_relink_allocations(allocations) -%}
+    {%- if execute and is_incremental() -%}
+        update {{ this }} as fact
+        set allocation_key = relinked.allocation_key
+        from (
+            select
+                kept.gemeentecode,
+                kept.toewijzingnummer,
+                allocations.allocation_key
+            from (
+                select distinct gemeentecode, toewijzingnummer, allocation_key from {{ this }}
+            ) as kept
+            left join {{ allocations }} as allocations
+                on kept.gemeentecode = allocations.gemeentecode
+                    and kept.toewijzingnummer = allocations.toewijzingnummer
+            where kept.allocation_key is distinct from allocations.allocation_key
+        ) as relinked
+        where fact.gemeentecode = relinked.gemeentecode
+            and fact.toewijzingnummer = relinked.toewijzingnummer
+    {%- endif -%}
+{%- endmacro %}

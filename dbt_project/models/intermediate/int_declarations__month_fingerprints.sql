@@ -1,0 +1,28 @@
+-- The content of each calendar month of declaration lines as fct_declarations_monthly reads
+-- them (macros/increments.sql): the number of netted lines and a fingerprint of every column the
+-- mart aggregates or groups on, the client as its client_key (client_id renumbers every ingest).
+-- Comparing it with the fingerprints the published mart was built from tells which months
+-- changed; a change of units or product mapping changes the netted columns, so it counts too.
+with netted as (
+    select * from {{ ref('int_declarations__netted') }}
+),
+
+clients as (
+    select * from {{ ref('stg_raw__clients') }}
+)
+
+select
+    -- keys
+    netted.period_month,
+    -- measures
+    cast(count(*) as {{ dbt.type_bigint() }}) as n_lines,
+    {{ content_fingerprint([
+        'netted.gemeentecode', 'netted.toewijzingnummer', 'netted.aanbieder_agb',
+        'clients.client_key', 'netted.productcategorie', 'netted.productcode',
+        'netted.begindatum', 'netted.debet_credit', 'netted.net_amount_cents',
+        'netted.net_volume', 'netted.net_minutes', 'netted.net_care_days',
+    ]) }} as fingerprint
+from netted
+inner join clients
+    on netted.client_id = clients.client_id
+group by netted.period_month

@@ -1,0 +1,165 @@
+"""Marts kept from one publication to the next (docs/INCREMENTAL.md, "The monthly fact").
+
+Every run builds its marts into a new publication file (orchestration/publish.py). A mart in
+`INCREMENTAL_MARTS` need not start from nothing: `seed_publication` copies the published
+warehouse to the next publication's path and keeps only those marts (and the fingerprints they
+were built from, `meta.<mart>__months`), so dbt recomputes only the months whose input changed
+(dbt_project/macros/increments.sql). Every other mart is dropped from the copy and built in full.
+
+A kept mart must have been built by the same definition: `definition` hashes the files that
+decide its rows apart from its input's content (the model, the fingerprint model, every macro,
+dbt_project.yml) and the DuckDB and dbt-duckdb versions. `publish_marts` records it in
+`meta.increments`; a publication whose record differs, or has none, keeps nothing, and dbt builds
+the mart in full. The input's content needs no record: the fingerprints cover it, whatever the
+ingest, the staging or the intermediate models did to it.
+
+`full_rebuild` (JEUGDHULP_FULL_REBUILD, `jeugdhulp run --full-rebuild`) seeds nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Callable, Mapping
+from importlib import metadata
+from pathlib import Path
+
+import duckdb
+
+from orchestration.config import DBT_PROJECT_DIR
+from orchestration.sql import quote_ident
+
+META_SCHEMA = "meta"
+MARTS_SCHEMA = "marts"
+INCREMENTS_TABLE = "increments"
+INCREMENTAL_MARTS: Mapping[str, tuple[str, ...]] = {
+    # mart: the model files (relative to the dbt project) besides every macro that decide its
+    # rows for a given input
+    "fct_declarations_monthly": (
+        "models/marts/fct_declarations_monthly.sql",
+        "models/intermediate/int_declarations__month_fingerprints.sql",
+    ),
+}
+
+
+def state_table(mart: str) -> str:
+    """The table in schema `meta` holding the fingerprints `mart` was built from."""
+    return f"{mart}__months"
+
+
+def definition(mart: str, project_dir: Path = DBT_PROJECT_DIR) -> str:
+    """A SHA-256 of everything besides its input that decides the rows of `mart`."""
+    digest = hashlib.sha256()
+    files = [project_dir / rel for rel in INCREMENTAL_MARTS[mart]]
+    files += sorted((project_dir / "macros").rglob("*.sql"))
+    files.append(project_dir / "dbt_project.yml")
+    for path in files:
+        digest.update(str(path.relative_to(project_dir)).encode())
+        digest.update(path.read_bytes())
+    for package in ("duckdb", "dbt-duckdb"):
+        digest.update(f"{package}=={metadata.version(package)}".encode())
+    return digest.hexdigest()
+
+
+def record_definitions(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Write `meta.increments` (mart, definition) for the incremental marts the publication on
+    `con` holds with their state; return those marts."""
+    present = _tables(con)
+    marts = [
+        mart
+        for mart in INCREMENTAL_MARTS
+        if (MARTS_SCHEMA, mart) in present and (META_SCHEMA, state_table(mart)) in present
+    ]
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {META_SCHEMA}")
+    con.execute(
+        f"CREATE OR REPLACE TABLE {META_SCHEMA}.{INCREMENTS_TABLE} "
+        "(mart VARCHAR, definition VARCHAR)"
+    )
+    for mart in marts:
+        con.execute(
+            f"INSERT INTO {META_SCHEMA}.{INCREMENTS_TABLE} VALUES (?, ?)", [mart, definition(mart)]
+        )
+    return marts
+
+
+def kept_tables() -> set[tuple[str, str]]:
+    """The (schema, table) pairs of a publication that belong to incremental marts' state."""
+    tables = {(META_SCHEMA, state_table(mart)) for mart in INCREMENTAL_MARTS}
+    return tables | {(META_SCHEMA, INCREMENTS_TABLE)}
+
+
+def reusable_marts(warehouse: Path) -> list[str]:
+    """The incremental marts of the published `warehouse` that the next publication can start
+    from: present with their state, and recorded with today's definition."""
+    if not Path(warehouse).is_file():
+        return []
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        present = _tables(con)
+        if (META_SCHEMA, INCREMENTS_TABLE) not in present:
+            return []
+        recorded = dict(
+            con.execute(f"SELECT mart, definition FROM {META_SCHEMA}.{INCREMENTS_TABLE}").fetchall()
+        )
+    finally:
+        con.close()
+    return [
+        mart
+        for mart in INCREMENTAL_MARTS
+        if (MARTS_SCHEMA, mart) in present
+        and (META_SCHEMA, state_table(mart)) in present
+        and recorded.get(mart) == definition(mart)
+    ]
+
+
+def seed_publication(
+    warehouse: Path,
+    publication_db: Path,
+    *,
+    duckdb_config: Mapping[str, str] | None = None,
+    say: Callable[[str], None] = lambda _m: None,
+) -> list[str]:
+    """Start the next publication from the published warehouse's reusable incremental marts;
+    return them (none: no publication file is written, dbt builds every mart from nothing).
+
+    The warehouse is copied, not opened for writing (analysts may be reading it; a publication
+    replaces it by a rename, so the copy is of one whole publication). Everything but the kept
+    marts and their state is dropped from the copy, so dbt builds the other marts afresh and
+    reuses the freed space."""
+    warehouse, publication_db = Path(warehouse), Path(publication_db)
+    marts = reusable_marts(warehouse)
+    if not marts:
+        say("no published mart to start from: every mart is built in full")
+        return []
+    partial = publication_db.with_name(f".{publication_db.name}.seeding-{os.getpid()}")
+    try:
+        shutil.copyfile(warehouse, partial)
+        con = duckdb.connect(str(partial), config=dict(duckdb_config or {}))
+        try:
+            keep = {(MARTS_SCHEMA, mart) for mart in marts}
+            keep |= {(META_SCHEMA, state_table(mart)) for mart in marts}
+            for schema, name, kind in _objects(con):
+                if (schema, name) not in keep:
+                    con.execute(f"DROP {kind} {quote_ident(schema)}.{quote_ident(name)}")
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        os.replace(partial, publication_db)
+    finally:
+        partial.unlink(missing_ok=True)
+    say(f"the next publication starts from the published {', '.join(marts)}")
+    return marts
+
+
+def _objects(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
+    return con.execute(
+        "SELECT schema_name, table_name, 'TABLE' FROM duckdb_tables() "
+        "WHERE database_name = current_database() "
+        "UNION ALL SELECT schema_name, view_name, 'VIEW' FROM duckdb_views() "
+        "WHERE database_name = current_database() AND NOT internal"
+    ).fetchall()
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
+    return {(schema, name) for schema, name, kind in _objects(con) if kind == "TABLE"}
