@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -31,6 +32,9 @@ ENV_TEMP_DIR = "JEUGDHULP_DUCKDB_TEMP_DIR"
 ENV_DBT_THREADS = "JEUGDHULP_DBT_THREADS"
 ENV_DBT_UNIT_TESTS = "JEUGDHULP_DBT_UNIT_TESTS"
 ENV_FULL_REBUILD = "JEUGDHULP_FULL_REBUILD"
+FULL_REBUILD_TAG = "jeugdhulp/full_rebuild"
+"""A run tagged `jeugdhulp/full_rebuild: true` rebuilds in full whatever JEUGDHULP_FULL_REBUILD
+says (the weekly schedule run, or a run launched so from the Dagster UI)."""
 
 DEFAULT_LANDING = PROJECT_ROOT / "data" / "landing"
 DEFAULT_WAREHOUSE = PROJECT_ROOT / "data" / "warehouse" / "jeugdhulp.duckdb"
@@ -133,6 +137,12 @@ class Settings:
         os.environ[ENV_FULL_REBUILD] = "true" if self.full_rebuild else "false"
         if self.temp_directory is not None:
             os.environ[ENV_TEMP_DIR] = str(self.temp_directory)
+
+
+def full_rebuild_requested(settings: Settings, run_tags: Mapping[str, str]) -> bool:
+    """Whether this run reads every file again and builds every mart from nothing."""
+    tagged = run_tags.get(FULL_REBUILD_TAG, "").strip().lower() in ("true", "1", "yes")
+    return settings.full_rebuild or tagged
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:

@@ -11,7 +11,7 @@ from typing import Any
 from dagster import AssetExecutionContext, AssetKey, AssetMaterialization, MetadataValue, Output
 from dagster_dbt import DagsterDbtTranslator, DbtCliInvocation, DbtCliResource, dbt_assets
 
-from orchestration.config import DBT_PROJECT_DIR, load_settings
+from orchestration.config import DBT_PROJECT_DIR, full_rebuild_requested, load_settings
 from orchestration.dbt_project import jeugdhulp_dbt_project
 from orchestration.increments import seed_publication
 from orchestration.publish import prepare_publication
@@ -111,7 +111,7 @@ def jeugdhulp_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource) ->
     prune_run_targets(DBT_PROJECT_DIR / "target", context.op_execution_context.op.name)
     # the marts go into a new publication file (dbt_project/macros/generate_database_name.sql)
     prepare_publication(settings.publication_db_path, settings.working_db_path)
-    if settings.full_rebuild:
+    if full_rebuild_requested(settings, context.run.tags):
         context.log.info("full rebuild: every mart is built from nothing")
     else:
         # the unchanged months of the published monthly fact are kept (docs/INCREMENTAL.md)

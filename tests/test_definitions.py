@@ -3,7 +3,9 @@ must be deliberate (update these lists when you change them on purpose)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from dagster import AssetKey, DefaultScheduleStatus
@@ -88,6 +90,40 @@ def test_nightly_schedule_runs_the_whole_pipeline_at_two_amsterdam_time(defs) ->
     assert schedule.execution_timezone == "Europe/Amsterdam"
     assert schedule.default_status == DefaultScheduleStatus.RUNNING
     assert schedule.job_name == "jeugdhulp_pipeline"
+
+
+@pytest.mark.parametrize(
+    ("day", "tags"),
+    [
+        # Sunday night rebuilds from nothing (docs/INCREMENTAL.md); every other night increments
+        (dt.date(2026, 11, 29), {"jeugdhulp/full_rebuild": "true"}),
+        (dt.date(2026, 11, 30), {}),
+        (dt.date(2026, 12, 5), {}),
+    ],
+)
+def test_the_schedule_rebuilds_in_full_on_sunday_nights(defs, day: dt.date, tags: dict) -> None:
+    from dagster import build_schedule_context
+
+    when = dt.datetime.combine(day, dt.time(2), tzinfo=ZoneInfo("Europe/Amsterdam"))
+    [request] = (
+        defs.resolve_schedule_def("nightly_pipeline")
+        .evaluate_tick(build_schedule_context(scheduled_execution_time=when))
+        .run_requests
+    )
+    own = {k: v for k, v in request.tags.items() if not k.startswith("dagster/")}
+    assert own == tags
+
+
+def test_a_full_rebuild_is_asked_by_setting_flag_or_run_tag() -> None:
+    from orchestration.config import ConfigError, full_rebuild_requested, load_settings
+
+    default, forced = load_settings({}), load_settings({"JEUGDHULP_FULL_REBUILD": "true"})
+    assert not full_rebuild_requested(default, {})
+    assert full_rebuild_requested(forced, {})
+    assert full_rebuild_requested(default, {"jeugdhulp/full_rebuild": "true"})
+    assert not full_rebuild_requested(default, {"jeugdhulp/full_rebuild": "false"})
+    with pytest.raises(ConfigError, match="JEUGDHULP_FULL_REBUILD"):
+        load_settings({"JEUGDHULP_FULL_REBUILD": "sometimes"})
 
 
 def test_landing_sensor_starts_the_pipeline(defs) -> None:

@@ -28,6 +28,8 @@ def _publication(path: Path, n: int) -> Path:
     con.execute("create table marts.fct_a__dbt_tmp as select 1 as id")
     con.execute("create view marts.v_a as select * from marts.fct_a")
     con.execute("create table scratch.t as select '123456782' as bsn")
+    con.execute("create schema meta")
+    con.execute("create table meta.left_over as select 1 as x")
     con.close()
     return path
 
@@ -41,10 +43,17 @@ def test_publish_keeps_only_the_named_marts_and_metadata(tmp_path: Path) -> None
     tables = con.execute(
         "select table_schema || '.' || table_name from information_schema.tables order by 1"
     ).fetchall()
-    assert [t[0] for t in tables] == ["marts.fct_a", "marts.fct_b", "meta.publication"]
+    assert [t[0] for t in tables] == [
+        "marts.fct_a",
+        "marts.fct_b",
+        "meta.increments",
+        "meta.publication",
+    ]
     assert con.execute("select peildatum, run_id from meta.publication").fetchall() == [
         (PEILDATUM, "r1")
     ]
+    # no incremental mart among the published ones: nothing recorded to start the next from
+    assert con.execute("select count(*) from meta.increments").fetchall() == [(0,)]
     assert con.execute(
         "select schema_name from duckdb_schemas() where not internal order by 1"
     ).fetchall() == [("marts",), ("meta",)]

@@ -21,7 +21,12 @@ from dagster import (
     multi_asset,
 )
 
-from orchestration.config import ConfigError, load_settings, resolve_hmac_key
+from orchestration.config import (
+    ConfigError,
+    full_rebuild_requested,
+    load_settings,
+    resolve_hmac_key,
+)
 
 OWNER = "team:jeugdhulp-data"
 RAW_ALLOCATIONS = AssetKey(["raw", "allocations"])
@@ -127,7 +132,7 @@ def landing_ingest(context: AssetExecutionContext) -> Iterator[Any]:
             hmac_key=key,
             peildatum=settings.peildatum,
             progress=context.log.info,
-            full_refresh=settings.full_rebuild,
+            full_refresh=full_rebuild_requested(settings, context.run.tags),
         )
         counts = {
             name: con.execute(f"select count(*) from raw.{name}").fetchall()[0][0]
