@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 import shutil
 import subprocess
@@ -72,3 +73,11 @@ def run_cli(
         text=True,
         timeout=timeout,
     )
+
+
+def dbt_log(run_id: str) -> list[dict]:
+    """The JSON events of a pipeline run's dbt.log (its dbt target folder, named by run id)."""
+    from orchestration.config import DBT_PROJECT_DIR
+
+    [log] = (DBT_PROJECT_DIR / "target").glob(f"jeugdhulp_dbt_assets-{run_id[:7]}-*/dbt.log")
+    return [json.loads(line) for line in log.read_text().splitlines()]

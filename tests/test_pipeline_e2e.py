@@ -18,6 +18,7 @@ from tests.conftest import (
     ROOT,
     SHARED_CASES,
     client_key,
+    dbt_log,
     make_landing,
     run_args,
     run_cli,
@@ -156,13 +157,6 @@ def test_worked_cases_publish_expected_trajectories(tmp_path: Path) -> None:
     assert f["rows_read"] == f["rows_loaded"] + f["rows_quarantined"] + f["rows_duplicate"]
 
 
-def _dbt_log(run_id: str) -> list[dict]:
-    from orchestration.config import DBT_PROJECT_DIR
-
-    [log] = (DBT_PROJECT_DIR / "target").glob(f"jeugdhulp_dbt_assets-{run_id[:7]}-*/dbt.log")
-    return [json.loads(line) for line in log.read_text().splitlines()]
-
-
 def test_a_new_peildatum_reaches_dbt_without_a_full_parse(tmp_path: Path) -> None:
     """The nightly case: the same warehouse and settings, another day. The second run starts
     from the first run's parse (no full parse: the peildatum is read when dbt executes, macros/
@@ -180,7 +174,7 @@ def test_a_new_peildatum_reaches_dbt_without_a_full_parse(tmp_path: Path) -> Non
         published = _published(warehouse, _bsns(CASES))
         # 2031: every trajectory of the cases is closed; the cases' own date gives their statuses
         assert (published == _expected(CASES)) == (peildatum != "2031-01-01")
-    unable = [e for e in _dbt_log(runs[1]) if e["info"]["name"] == "UnableToPartialParse"]
+    unable = [e for e in dbt_log(runs[1]) if e["info"]["name"] == "UnableToPartialParse"]
     assert unable == [], unable[0]["info"]["msg"] if unable else None
 
 
@@ -190,7 +184,7 @@ def _assert_dbt_log_without_statements(run_id: str) -> None:
     from orchestration.dbt import DEFAULT_DBT_LOG_LEVEL_FILE
 
     assert DEFAULT_DBT_LOG_LEVEL_FILE == "info"
-    levels = {event["info"]["level"] for event in _dbt_log(run_id)}
+    levels = {event["info"]["level"] for event in dbt_log(run_id)}
     assert "info" in levels and "debug" not in levels, levels
 
 

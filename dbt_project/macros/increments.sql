@@ -61,7 +61,8 @@
 {% macro monthly_increment_delete_changed(fingerprints) -%}
     {%- if execute and is_incremental() -%}
         {%- set counts = run_query(
-            'select (select count(*) from (' ~ monthly_increment_changed_months(fingerprints, this)
+            'select (select count(distinct period_month) from ('
+            ~ monthly_increment_changed_months(fingerprints, this)
             ~ ')), (select count(*) from ' ~ fingerprints ~ ')') -%}
         {%- do log(this.identifier ~ ': ' ~ counts.columns[0].values()[0] ~ ' of '
             ~ counts.columns[1].values()[0] ~ ' months changed since the published mart; '
