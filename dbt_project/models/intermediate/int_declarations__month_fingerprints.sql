@@ -3,6 +3,8 @@
 -- mart aggregates or groups on, the client as its client_key (client_id renumbers every ingest).
 -- Comparing it with the fingerprints the published mart was built from tells which months
 -- changed; a change of units or product mapping changes the netted columns, so it counts too.
+-- The lines' net amount per month lets a data test reconcile the fact with its input
+-- (tests/monthly_fact_reconciles_with_its_lines.sql).
 with netted as (
     select * from {{ ref('int_declarations__netted') }}
 ),
@@ -16,6 +18,7 @@ select
     netted.period_month,
     -- measures
     cast(count(*) as {{ dbt.type_bigint() }}) as n_lines,
+    cast(sum(netted.net_amount_cents) as {{ dbt.type_bigint() }}) as net_amount_cents,
     {{ content_fingerprint([
         'netted.gemeentecode', 'netted.toewijzingnummer', 'netted.aanbieder_agb',
         'clients.client_key', 'netted.productcategorie', 'netted.productcode',
