@@ -28,7 +28,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.config import DBT_PROJECT_DIR
-from orchestration.sql import quote_ident
+from orchestration.sql import quote_ident, user_relations
 
 META_SCHEMA = "meta"
 MARTS_SCHEMA = "marts"
@@ -139,7 +139,7 @@ def seed_publication(
         try:
             keep = {(MARTS_SCHEMA, mart) for mart in marts}
             keep |= {(META_SCHEMA, state_table(mart)) for mart in marts}
-            for schema, name, kind in _objects(con):
+            for schema, name, kind in user_relations(con):
                 if (schema, name) not in keep:
                     con.execute(f"DROP {kind} {quote_ident(schema)}.{quote_ident(name)}")
             con.execute("CHECKPOINT")
@@ -152,14 +152,5 @@ def seed_publication(
     return marts
 
 
-def _objects(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
-    return con.execute(
-        "SELECT schema_name, table_name, 'TABLE' FROM duckdb_tables() "
-        "WHERE database_name = current_database() "
-        "UNION ALL SELECT schema_name, view_name, 'VIEW' FROM duckdb_views() "
-        "WHERE database_name = current_database() AND NOT internal"
-    ).fetchall()
-
-
 def _tables(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
-    return {(schema, name) for schema, name, kind in _objects(con) if kind == "TABLE"}
+    return {(schema, name) for schema, name, kind in user_relations(con) if kind == "TABLE"}

@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.increments import kept_tables, record_definitions
-from orchestration.sql import quote_ident, quote_literal
+from orchestration.sql import quote_ident, quote_literal, user_relations
 
 PUBLISHED_SCHEMA = "marts"
 PUBLICATION_ALIAS = "publication"
@@ -193,12 +193,7 @@ def _keep_only(con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> None:
     """Drop every table, view and schema of the publication except `marts.<table>` for the
     named tables and the state the incremental marts were built from (`meta.<mart>__months`,
     orchestration/increments.py); PublicationError when one of the named tables is missing."""
-    present = con.execute(
-        "SELECT schema_name, table_name, 'TABLE' FROM duckdb_tables() "
-        "WHERE database_name = current_database() "
-        "UNION ALL SELECT schema_name, view_name, 'VIEW' FROM duckdb_views() "
-        "WHERE database_name = current_database() AND NOT internal"
-    ).fetchall()
+    present = user_relations(con)
     missing = sorted(set(tables) - {t for s, t, _ in present if s == PUBLISHED_SCHEMA})
     if missing:
         raise PublicationError(

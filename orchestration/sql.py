@@ -7,6 +7,11 @@ Spark SQL escapes string literals differently (orchestration/spark.py keeps its 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
+
 
 def quote_ident(name: str) -> str:
     """A double-quoted identifier; a double quote inside is doubled."""
@@ -16,3 +21,13 @@ def quote_ident(name: str) -> str:
 def quote_literal(value: str) -> str:
     """A single-quoted string literal; a single quote inside is doubled."""
     return "'" + value.replace("'", "''") + "'"
+
+
+def user_relations(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
+    """(schema, name, 'TABLE' or 'VIEW') of every table and view of the database `con` is on."""
+    return con.execute(
+        "SELECT schema_name, table_name, 'TABLE' FROM duckdb_tables() "
+        "WHERE database_name = current_database() "
+        "UNION ALL SELECT schema_name, view_name, 'VIEW' FROM duckdb_views() "
+        "WHERE database_name = current_database() AND NOT internal"
+    ).fetchall()
