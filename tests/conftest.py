@@ -81,3 +81,25 @@ def dbt_log(run_id: str) -> list[dict]:
 
     [log] = (DBT_PROJECT_DIR / "target").glob(f"jeugdhulp_dbt_assets-{run_id[:7]}-*/dbt.log")
     return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+ALLOCATION_CSV_HEADER = (
+    "toewijzingnummer,gemeentecode,aanbieder_agb,bsn,productcategorie,productcode,"
+    "ingangsdatum,einddatum,dagtekening\n"
+)
+DECLARATION_CSV_HEADER = (
+    "declaratienummer,vorig_declaratienummer,debet_credit,toewijzingnummer,gemeentecode,"
+    "aanbieder_agb,bsn,productcategorie,productcode,begindatum,einddatum,geleverd_volume,"
+    "eenheid,bedrag\n"
+)
+
+
+def write_csv_landing(landing: Path, files: dict[str, str]) -> Path:
+    """Write `{"allocations/x.csv": rows, "declarations/y.csv": rows}` under `landing`, each file
+    with its entity's CSV header; returns `landing`."""
+    for rel, rows in files.items():
+        path = landing / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        header = ALLOCATION_CSV_HEADER if rel.startswith("allocations") else DECLARATION_CSV_HEADER
+        path.write_text(header + rows, encoding="utf-8")
+    return landing

@@ -25,22 +25,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import ROOT, dbt_log, run_args, run_cli
+from tests.conftest import ROOT, dbt_log, run_args, run_cli, write_csv_landing
 
 pytestmark = pytest.mark.slow
 
 PEILDATUM = "2024-07-01"
 A, B, C = "725763863", "162275869", "192285142"
-ALLOCATION_HEADER = (
-    "toewijzingnummer,gemeentecode,aanbieder_agb,bsn,productcategorie,productcode,"
-    "ingangsdatum,einddatum,dagtekening\n"
-)
-DECLARATION_HEADER = (
-    "declaratienummer,vorig_declaratienummer,debet_credit,toewijzingnummer,gemeentecode,"
-    "aanbieder_agb,bsn,productcategorie,productcode,begindatum,einddatum,geleverd_volume,"
-    "eenheid,bedrag\n"
-)
-
 HISTORY = {
     "allocations/2023.csv": f"""\
 T1,0153,12345678,{A},45,45A01,2023-01-01,2023-12-31,2023-01-01
@@ -78,14 +68,6 @@ D7,D1,C,T1,0153,12345678,{A},45,45A01,2023-01-02,2023-01-31,4,04,40000
 GONE = "declarations/2023-03.csv"
 
 
-def _write(landing: Path, files: dict[str, str]) -> None:
-    for rel, rows in files.items():
-        path = landing / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        header = ALLOCATION_HEADER if rel.startswith("allocations") else DECLARATION_HEADER
-        path.write_text(header + rows, encoding="utf-8")
-
-
 def _run(root: Path, landing: Path, warehouse: Path, name: str, *flags: str) -> str:
     report = root / f"report-{name}.json"
     args = [*run_args(landing, warehouse, peildatum=PEILDATUM, report=report), *flags]
@@ -104,10 +86,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     root = tmp_path_factory.mktemp("nightly")
     shutil.copy(ROOT / ".dagster_home" / "dagster.yaml", root / "dagster.yaml")
     landing = root / "landing"
-    _write(landing, HISTORY)
+    write_csv_landing(landing, HISTORY)
     nightly = root / "nightly" / "jeugdhulp.duckdb"
     history_run = _run(root, landing, nightly, "history")
-    _write(landing, NIGHT)
+    write_csv_landing(landing, NIGHT)
     (landing / GONE).unlink()
     night_run = _run(root, landing, nightly, "night")
     rebuild = root / "rebuild" / "jeugdhulp.duckdb"
@@ -129,6 +111,14 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
             )
         },
     }
+
+
+def _query(warehouse: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
 
 
 def _marts(warehouse: Path) -> dict[str, list[tuple]]:
@@ -170,14 +160,11 @@ def test_the_night_publishes_the_marts_of_a_full_rebuild(runs: dict) -> None:
 def test_kept_months_get_tonights_allocation_keys(runs: dict) -> None:
     """February and April 2023 were kept: T2's lines lose their key (withdrawn), T5's gets one
     (an effective version again), T1's keeps its own."""
-    con = duckdb.connect(str(runs["nightly"]), read_only=True)
-    try:
-        rows = con.execute(
-            "select toewijzingnummer, cast(period_month as varchar), allocation_key is not null "
-            "from marts.fct_declarations_monthly order by 2, 1"
-        ).fetchall()
-    finally:
-        con.close()
+    rows = _query(
+        runs["nightly"],
+        "select toewijzingnummer, cast(period_month as varchar), allocation_key is not null "
+        "from marts.fct_declarations_monthly order by 2, 1",
+    )
     assert rows == [
         ("T1", "2023-01-01", True),
         ("T2", "2023-02-01", False),
@@ -194,15 +181,12 @@ def test_a_full_rebuild_starts_from_nothing_and_gives_the_same_marts(runs: dict)
 
 
 def test_the_published_fact_records_what_it_was_built_from(runs: dict) -> None:
-    con = duckdb.connect(str(runs["nightly"]), read_only=True)
-    try:
-        months = con.execute(
-            "select cast(period_month as varchar), n_lines "
-            "from meta.fct_declarations_monthly__months order by 1"
-        ).fetchall()
-        recorded = con.execute("select mart from meta.increments").fetchall()
-    finally:
-        con.close()
+    months = _query(
+        runs["nightly"],
+        "select cast(period_month as varchar), n_lines "
+        "from meta.fct_declarations_monthly__months order by 1",
+    )
+    recorded = _query(runs["nightly"], "select mart from meta.increments")
     # January: D1 and its credit D7; March 2023 is gone
     assert months == [("2023-01-01", 2), ("2023-02-01", 2), ("2023-04-01", 2), ("2024-03-01", 1)]
     assert recorded == [("fct_declarations_monthly",)]

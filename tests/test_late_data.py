@@ -20,22 +20,13 @@ from typing import Any
 import duckdb
 import pytest
 
-from tests.conftest import ROOT, TEST_HMAC_KEY, client_key, run_args
+from tests.conftest import ROOT, TEST_HMAC_KEY, client_key, run_args, write_csv_landing
 
 pytestmark = pytest.mark.slow
 
 PEILDATUM = "2024-07-01"
 VERSION_HISTORY_COLUMNS = {("fct_allocations", "n_versions")}
 
-ALLOCATION_HEADER = (
-    "toewijzingnummer,gemeentecode,aanbieder_agb,bsn,productcategorie,productcode,"
-    "ingangsdatum,einddatum,dagtekening\n"
-)
-DECLARATION_HEADER = (
-    "declaratienummer,vorig_declaratienummer,debet_credit,toewijzingnummer,gemeentecode,"
-    "aanbieder_agb,bsn,productcategorie,productcode,begindatum,einddatum,geleverd_volume,"
-    "eenheid,bedrag\n"
-)
 A, B, C, D = "725763863", "162275869", "192285142", "691682483"
 
 FIRST_ALLOCATIONS = f"""\
@@ -91,13 +82,7 @@ EXPECTED_TRAJECTORIES = {
 
 
 def _landing(root: Path, files: dict[str, str]) -> Path:
-    landing = root / "landing"
-    for rel, rows in files.items():
-        path = landing / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        header = ALLOCATION_HEADER if rel.startswith("allocations") else DECLARATION_HEADER
-        path.write_text(header + rows, encoding="utf-8")
-    return landing
+    return write_csv_landing(root / "landing", files)
 
 
 def _start(root: Path, landing: Path) -> tuple[subprocess.Popen, Path]:
