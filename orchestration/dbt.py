@@ -118,6 +118,7 @@ def jeugdhulp_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource) ->
         seed_publication(
             settings.warehouse,
             settings.publication_db_path,
+            building={key.path[-1] for key in context.selected_asset_keys},
             duckdb_config=settings.duckdb_config(),
             say=context.log.info,
         )

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from importlib import metadata
 from pathlib import Path
 
@@ -117,18 +117,23 @@ def seed_publication(
     warehouse: Path,
     publication_db: Path,
     *,
+    building: Collection[str] | None = None,
     duckdb_config: Mapping[str, str] | None = None,
     say: Callable[[str], None] = lambda _m: None,
 ) -> list[str]:
     """Start the next publication from the published warehouse's reusable incremental marts;
     return them (none: no publication file is written, dbt builds every mart from nothing).
 
+    `building` names the marts this run's dbt builds (default: all). A mart it does not build is
+    never copied: the copy would be last night's mart next to tonight's others, published
+    without its increment or its reconciliation test.
+
     The warehouse is copied, not opened for writing (analysts may be reading it; a publication
     replaces it by a rename, so the copy is of one whole publication). Everything but the kept
     marts and their state is dropped from the copy, so dbt builds the other marts afresh and
     reuses the freed space."""
     warehouse, publication_db = Path(warehouse), Path(publication_db)
-    marts = reusable_marts(warehouse)
+    marts = [m for m in reusable_marts(warehouse) if building is None or m in building]
     if not marts:
         say("no published mart to start from: every mart is built in full")
         return []

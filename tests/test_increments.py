@@ -85,6 +85,16 @@ def test_seed_copies_only_the_fact_and_its_state(tmp_path: Path) -> None:
     ]
 
 
+def test_a_run_that_does_not_build_the_fact_does_not_copy_it(tmp_path: Path) -> None:
+    """A subset run (only some marts selected in Dagster) must not publish last night's fact
+    beside tonight's marts."""
+    warehouse = _published(tmp_path)
+    publication = tmp_path / "next-run.duckdb"
+    assert seed_publication(warehouse, publication, building={"fct_trajectories"}) == []
+    assert not publication.exists()
+    assert seed_publication(warehouse, publication, building={FACT, "fct_trajectories"}) == [FACT]
+
+
 def test_a_changed_definition_seeds_nothing(tmp_path: Path) -> None:
     warehouse = _published(tmp_path)
     con = duckdb.connect(str(warehouse))
