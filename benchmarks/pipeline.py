@@ -89,8 +89,10 @@ def run_pipeline(
 ) -> PipelineRun:
     """`jeugdhulp run` on `landing`, warehouse and working database under `workdir`.
 
-    `fresh` deletes the working database first (a cold, full run; the landed-file cache goes
-    with it). `env_overrides` sets JEUGDHULP_* variables (memory limit, threads, temp dir).
+    `fresh` deletes the working database first and runs with `--full-rebuild` (a cold, full
+    run: the landed-file cache goes with the working database, and no mart starts from an
+    earlier run's warehouse). `env_overrides` sets JEUGDHULP_* variables (memory limit,
+    threads, temp dir).
     """
     workdir.mkdir(parents=True, exist_ok=True)
     warehouse = workdir / "warehouse" / "jeugdhulp.duckdb"
@@ -131,6 +133,7 @@ def run_pipeline(
         peildatum.isoformat(),
         "--report",
         str(report_path),
+        *(["--full-rebuild"] if fresh else []),
     ]
     guarded = run_guarded(
         args, env=env, cwd=PROJECT_ROOT, log=log, timeout=timeout, folders=folders
