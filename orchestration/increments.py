@@ -89,21 +89,31 @@ def kept_tables() -> set[tuple[str, str]]:
     return tables | {(META_SCHEMA, INCREMENTS_TABLE)}
 
 
-def reusable_marts(warehouse: Path) -> list[str]:
+def reusable_marts(warehouse: Path, say: Callable[[str], None] = lambda _m: None) -> list[str]:
     """The incremental marts of the published `warehouse` that the next publication can start
-    from: present with their state, and recorded with today's definition."""
+    from: present with their state, and recorded with today's definition. None when the
+    warehouse cannot be read (say, another process holds it open for writing): the run then
+    builds every mart in full instead of failing."""
     if not Path(warehouse).is_file():
         return []
-    con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        present = _tables(con)
-        if (META_SCHEMA, INCREMENTS_TABLE) not in present:
-            return []
-        recorded = dict(
-            con.execute(f"SELECT mart, definition FROM {META_SCHEMA}.{INCREMENTS_TABLE}").fetchall()
-        )
-    finally:
-        con.close()
+        con = duckdb.connect(str(warehouse), read_only=True)
+        try:
+            present = _tables(con)
+            recorded = (
+                dict(
+                    con.execute(
+                        f"SELECT mart, definition FROM {META_SCHEMA}.{INCREMENTS_TABLE}"
+                    ).fetchall()
+                )
+                if (META_SCHEMA, INCREMENTS_TABLE) in present
+                else {}
+            )
+        finally:
+            con.close()
+    except duckdb.Error as exc:
+        say(f"the published warehouse cannot be read ({exc}); every mart is built in full")
+        return []
     return [
         mart
         for mart in INCREMENTAL_MARTS
@@ -133,7 +143,7 @@ def seed_publication(
     marts and their state is dropped from the copy, so dbt builds the other marts afresh and
     reuses the freed space."""
     warehouse, publication_db = Path(warehouse), Path(publication_db)
-    marts = [m for m in reusable_marts(warehouse) if building is None or m in building]
+    marts = [m for m in reusable_marts(warehouse, say) if building is None or m in building]
     if not marts:
         say("no published mart to start from: every mart is built in full")
         return []

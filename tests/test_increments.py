@@ -116,6 +116,19 @@ def test_a_fact_published_without_its_state_is_not_recorded(tmp_path: Path) -> N
     assert reusable_marts(warehouse) == []
 
 
+def test_an_unreadable_warehouse_builds_in_full_instead_of_failing(tmp_path: Path) -> None:
+    warehouse = _published(tmp_path)
+    writer = duckdb.connect(str(warehouse))  # held open for writing: a read-only open fails
+    try:
+        messages: list[str] = []
+        assert seed_publication(warehouse, tmp_path / "next.duckdb", say=messages.append) == []
+    finally:
+        writer.close()
+    assert messages[0].startswith("the published warehouse cannot be read (")
+    assert messages[-1] == "no published mart to start from: every mart is built in full"
+    assert not (tmp_path / "next.duckdb").exists()
+
+
 def test_no_warehouse_yet_seeds_nothing(tmp_path: Path) -> None:
     assert seed_publication(tmp_path / "none.duckdb", tmp_path / "next.duckdb") == []
     assert not (tmp_path / "next.duckdb").exists()
