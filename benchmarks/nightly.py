@@ -155,6 +155,20 @@ def files_read(run: PipelineRun) -> tuple[int, int]:
     return read, reused
 
 
+def increment_lines(run: PipelineRun) -> list[str]:
+    """What the run's log says about starting from the published marts: whether the
+    publication was seeded, and how many months of the monthly fact were recomputed."""
+    text = run.log.read_text(errors="replace") if run.log else ""
+    said = []
+    for line in text.splitlines():
+        if "months changed since the published mart" in line:
+            said.append(line[line.index("fct_declarations_monthly: ") :].strip())
+        for marker in ("the next publication starts from the published", "every mart is built"):
+            if marker in line:
+                said.append(line[line.index(marker) :].strip())
+    return said
+
+
 def _pipeline_row(label: str, run: PipelineRun) -> list[object]:
     read, reused = files_read(run)
     stage = {s.name: s.seconds for s in run.stages}
@@ -256,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         "outcome",
     ]
     out = [header, "", render(headers, rows)]
+    out += ["", "nightly run's log: " + "; ".join(increment_lines(nightly) or ["(nothing)"])]
     ok = nightly.published
     for schema, tables in differences.items():
         same, line = verdict(schema, tables)
@@ -303,6 +318,7 @@ def _ingest_only(landing: Path, folder: Path, header: str, say) -> int:  # type:
         "peak RSS",
     ]
     out = [header, "", render(headers, rows)]
+    out += ["", "nightly run's log: " + "; ".join(increment_lines(nightly) or ["(nothing)"])]
     ok = all(r["ok"] for r in (base, nightly, rebuild))
     if ok:
         ok, line = verdict("raw", compare_databases(nightly_db, rebuild_db, "raw"))
