@@ -318,7 +318,6 @@ def _ingest_only(landing: Path, folder: Path, header: str, say) -> int:  # type:
         "peak RSS",
     ]
     out = [header, "", render(headers, rows)]
-    out += ["", "nightly run's log: " + "; ".join(increment_lines(nightly) or ["(nothing)"])]
     ok = all(r["ok"] for r in (base, nightly, rebuild))
     if ok:
         ok, line = verdict("raw", compare_databases(nightly_db, rebuild_db, "raw"))
