@@ -32,6 +32,9 @@ ENV_TEMP_DIR = "JEUGDHULP_DUCKDB_TEMP_DIR"
 ENV_DBT_THREADS = "JEUGDHULP_DBT_THREADS"
 ENV_DBT_UNIT_TESTS = "JEUGDHULP_DBT_UNIT_TESTS"
 ENV_FULL_REBUILD = "JEUGDHULP_FULL_REBUILD"
+TRUE_FLAGS = ("true", "1", "yes")
+FALSE_FLAGS = ("false", "0", "no")
+"""How a true/false setting (environment variable or run tag) may be written, lower case."""
 FULL_REBUILD_TAG = "jeugdhulp/full_rebuild"
 """A run tagged `jeugdhulp/full_rebuild: true` rebuilds in full whatever JEUGDHULP_FULL_REBUILD
 says (the weekly schedule run, or a run launched so from the Dagster UI)."""
@@ -141,7 +144,7 @@ class Settings:
 
 def full_rebuild_requested(settings: Settings, run_tags: Mapping[str, str]) -> bool:
     """Whether this run reads every file again and builds every mart from nothing."""
-    tagged = run_tags.get(FULL_REBUILD_TAG, "").strip().lower() in ("true", "1", "yes")
+    tagged = run_tags.get(FULL_REBUILD_TAG, "").strip().lower() in TRUE_FLAGS
     return settings.full_rebuild or tagged
 
 
@@ -176,9 +179,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     for name, key in ((ENV_DBT_UNIT_TESTS, "dbt_unit_tests"), (ENV_FULL_REBUILD, "full_rebuild")):
         if env.get(name):
             flag = env[name].strip().lower()
-            if flag not in ("true", "false", "1", "0", "yes", "no"):
+            if flag not in TRUE_FLAGS + FALSE_FLAGS:
                 raise ConfigError(f"{name}={env[name]!r} is not true/false")
-            kwargs[key] = flag in ("true", "1", "yes")
+            kwargs[key] = flag in TRUE_FLAGS
     settings = Settings(**kwargs)  # type: ignore[arg-type]
     if settings.threads < 1 or settings.dbt_threads < 1:
         raise ConfigError(f"{ENV_THREADS} and {ENV_DBT_THREADS} must be at least 1")

@@ -26,13 +26,12 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.increments import kept_tables, record_definitions
+from orchestration.increments import MARTS_SCHEMA, META_SCHEMA, kept_tables, record_definitions
 from orchestration.sql import quote_ident, quote_literal, user_relations
 
-PUBLISHED_SCHEMA = "marts"
+PUBLISHED_SCHEMA = MARTS_SCHEMA  # the schema analysts query (named once, in increments.py)
 PUBLICATION_ALIAS = "publication"
 """The publication's name when attached to the working database (dbt_project/profiles.yml)."""
-META_SCHEMA = "meta"
 TEMPORARY_INFIX = ".publishing-"
 
 
