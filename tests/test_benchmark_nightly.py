@@ -1,4 +1,4 @@
-"""The nightly benchmark reports from the night's log whether it started from the published
+"""The nightly benchmark compares a night with a full rebuild, and reports from the night's log whether it started from the published
 fact and how many months it recomputed (benchmarks/nightly.py increment_lines)."""
 
 from __future__ import annotations
@@ -6,9 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
-from benchmarks.nightly import increment_lines
+import duckdb
+
+from benchmarks.nightly import compare_databases, increment_lines
 
 LOG = """\
+2026-11-24 01:31:04 +0000 - dagster - INFO - jeugdhulp_pipeline - 1 - landing_ingest - raw.declarations updated in place: 12 rows deleted, 733215 inserted
 2026-11-24 01:30:00 +0000 - dagster - INFO - jeugdhulp_pipeline - 1 - jeugdhulp_dbt_assets - the next publication starts from the published fct_declarations_monthly
 fct_declarations_monthly: 1 of 72 months changed since the published mart; recomputing those, keeping the rest
 row count of model.jeugdhulp.fct_declarations_monthly: 1850607
@@ -19,6 +22,7 @@ def test_the_night_says_what_it_started_from_and_what_it_recomputed(tmp_path: Pa
     log = tmp_path / "nightly.log"
     log.write_text(LOG)
     assert increment_lines(SimpleNamespace(log=log)) == [  # type: ignore[arg-type]
+        "raw.declarations updated in place: 12 rows deleted, 733215 inserted",
         "the next publication starts from the published fct_declarations_monthly",
         "fct_declarations_monthly: 1 of 72 months changed since the published mart; "
         "recomputing those, keeping the rest",
@@ -27,3 +31,28 @@ def test_the_night_says_what_it_started_from_and_what_it_recomputed(tmp_path: Pa
 
 def test_a_run_without_log_says_nothing() -> None:
     assert increment_lines(SimpleNamespace(log=None)) == []  # type: ignore[arg-type]
+
+
+def _working_db(path: Path, ids: dict[str, int], lines: list[tuple[str, str]]) -> Path:
+    """A working database with raw.clients numbered `ids` and lines (number, client_key)."""
+    con = duckdb.connect(str(path))
+    con.execute("CREATE SCHEMA raw")
+    con.execute("CREATE TABLE raw.clients (client_id INTEGER, client_key VARCHAR)")
+    con.executemany("INSERT INTO raw.clients VALUES (?, ?)", [(i, k) for k, i in ids.items()])
+    con.execute("CREATE TABLE raw.declarations (declaratienummer VARCHAR, client_id INTEGER)")
+    con.executemany("INSERT INTO raw.declarations VALUES (?, ?)", [(n, ids[k]) for n, k in lines])
+    con.close()
+    return path
+
+
+def test_raw_tables_compare_clients_by_key_not_by_id(tmp_path: Path) -> None:
+    """A night numbers a new client after the known ones, a full rebuild in key order: the
+    same rows. A line of another client is a difference, whatever the ids."""
+    lines = [("D1", "aaa"), ("D2", "bbb")]
+    night = _working_db(tmp_path / "night.duckdb", {"bbb": 1, "aaa": 2}, lines)
+    rebuild = _working_db(tmp_path / "rebuild.duckdb", {"aaa": 1, "bbb": 2}, lines)
+    assert compare_databases(night, rebuild, "raw") == {"clients": (0, 0), "declarations": (0, 0)}
+    other = _working_db(
+        tmp_path / "other.duckdb", {"aaa": 1, "bbb": 2}, [("D1", "bbb"), ("D2", "bbb")]
+    )
+    assert compare_databases(night, other, "raw")["declarations"] == (1, 1)

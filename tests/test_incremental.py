@@ -15,14 +15,17 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.ingest import incremental
+from orchestration.ingest import incremental, load
 from orchestration.ingest.contract import column_names
+from orchestration.ingest.hashing import client_key
 from orchestration.ingest.load import ingest_landing
 from orchestration.ingest.readers import LandingFileError
+from orchestration.ingest.validate import is_valid_bsn
 from tests.test_ingest_support import (
     KEY,
     OTHER_VALID_BSN,
     PEILDATUM,
+    VALID_BSN,
     alloc,
     csv_text,
     decl,
@@ -236,3 +239,141 @@ def test_rows_of_an_unknown_file_in_the_cache_stop_the_run(tmp_path: Path) -> No
     with pytest.raises(RuntimeError, match="1 allocations row.*not in the landing folder"):
         run(landing, con)
     assert raw_snapshot(con) == before
+
+
+# --------------------------------------------------------- raw.declarations kept in place
+
+
+def ingest_saying(landing: Path, con: duckdb.DuckDBPyConnection, **kwargs: object) -> list[str]:
+    """Ingest; the progress messages about raw.declarations."""
+    messages: list[str] = []
+    ingest_landing(
+        landing, con, hmac_key=KEY, peildatum=PEILDATUM, progress=messages.append, **kwargs
+    )  # type: ignore[arg-type]
+    return [m for m in messages if m.startswith("raw.declarations")]
+
+
+def bsn_sorting_first(existing: list[str]) -> str:
+    """A valid BSN whose client_key sorts before the keys of `existing`: a new client that a
+    full ingest would number 1."""
+    lowest = min(client_key(bsn, KEY) for bsn in existing)
+    for number in range(100_000_000, 100_010_000):
+        bsn = str(number)
+        if is_valid_bsn(bsn) and client_key(bsn, KEY) < lowest:
+            return bsn
+    raise AssertionError("no such BSN in the range")
+
+
+def clients(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    return {key: cid for cid, key in con.execute("SELECT * FROM raw.clients").fetchall()}
+
+
+KEPT_BASE = {
+    **BASE,
+    # loads tonight; the night's conflicting T003 version leaves it without an allocation
+    "declarations/2023-01-b.csv": declarations_csv(
+        decl(declaratienummer="D005", toewijzingnummer="T003")
+    ),
+    "declarations/2023-01-c.csv": declarations_csv(decl(declaratienummer="D006")),  # removed
+    "declarations/2023-01-d.csv": declarations_csv(decl(declaratienummer="D007")),  # changed
+}
+
+
+def test_declaration_lines_are_updated_in_place_with_stable_client_ids(tmp_path: Path) -> None:
+    landing = make_landing(tmp_path, KEPT_BASE)
+    con = duckdb.connect()
+    assert ingest_saying(landing, con) == ["raw.declarations written in full: 5 rows"]
+    before = clients(con)
+    new_bsn = bsn_sorting_first([VALID_BSN, OTHER_VALID_BSN])
+    write(landing, NEW_MONTH)
+    write(
+        landing,
+        {
+            "allocations/2023-02-b.csv": allocations_csv(
+                alloc(toewijzingnummer="T010", bsn=new_bsn)
+            ),
+            "declarations/2023-02-b.csv": declarations_csv(
+                decl(declaratienummer="D008", toewijzingnummer="T010", bsn=new_bsn)
+            ),
+            "declarations/2023-01-d.csv": declarations_csv(
+                decl(declaratienummer="D007", bedrag="12345")
+            ),
+        },
+    )
+    (landing / "declarations" / "2023-01-c.csv").unlink()
+
+    # deleted: D005 (now unknown_allocation), D006 (file removed), D007 (file changed);
+    # inserted: D002 (its allocation arrived), C001 and D004 (C002 exceeds the debit), the
+    # changed D007, D008 (a new client)
+    assert ingest_saying(landing, con) == [
+        "raw.declarations updated in place: 3 rows deleted, 5 inserted"
+    ]
+    assert raw_snapshot(con) == full_rebuild(landing)
+    assert con.execute(
+        "SELECT declaratienummer, bedrag FROM raw.declarations ORDER BY 1"
+    ).fetchall() == [
+        ("C001", 400),
+        ("D001", 75000),
+        ("D002", 75000),
+        ("D003", 1000),
+        ("D004", 75000),
+        ("D007", 12345),
+        ("D008", 75000),
+    ]
+    # clients seen before keep their id; the new one gets the next, though a full ingest
+    # numbers it first
+    after = clients(con)
+    assert {key: after[key] for key in before} == before
+    assert after[client_key(new_bsn, KEY)] == max(before.values()) + 1
+    fresh = duckdb.connect()
+    run(landing, fresh)
+    assert clients(fresh)[client_key(new_bsn, KEY)] == 1
+
+    # nothing changed: nothing deleted or inserted
+    assert ingest_saying(landing, con) == [
+        "raw.declarations updated in place: 0 rows deleted, 0 inserted"
+    ]
+    assert raw_snapshot(con) == full_rebuild(landing)
+
+
+def test_a_full_refresh_or_another_hmac_key_writes_in_full_and_numbers_afresh(
+    tmp_path: Path,
+) -> None:
+    landing = make_landing(tmp_path, KEPT_BASE)
+    con = duckdb.connect()
+    ingest_saying(landing, con)
+    write(landing, NEW_MONTH)
+    assert ingest_saying(landing, con, full_refresh=True) == [
+        "raw.declarations written in full: 7 rows"
+    ]
+    assert raw_snapshot(con) == full_rebuild(landing)
+
+    other_key = b"another key"
+    messages: list[str] = []
+    ingest_landing(landing, con, hmac_key=other_key, peildatum=PEILDATUM, progress=messages.append)
+    assert "raw.declarations written in full: 7 rows" in messages
+    assert set(clients(con)) == {client_key(b, other_key) for b in (VALID_BSN, OTHER_VALID_BSN)}
+    assert sorted(clients(con).values()) == [1, 2]
+
+
+def test_a_failed_write_keeps_the_state_the_next_ingest_starts_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    landing = make_landing(tmp_path, KEPT_BASE)
+    con = duckdb.connect()
+    ingest_saying(landing, con)
+    before = raw_snapshot(con)
+    write(landing, NEW_MONTH)
+
+    def failing_report(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(load, "_report", failing_report)
+    with pytest.raises(RuntimeError, match="disk full"):
+        run(landing, con)
+    assert raw_snapshot(con) == before
+    monkeypatch.undo()
+    assert ingest_saying(landing, con) == [
+        "raw.declarations updated in place: 1 rows deleted, 3 inserted"
+    ]
+    assert raw_snapshot(con) == full_rebuild(landing)

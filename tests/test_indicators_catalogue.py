@@ -291,7 +291,7 @@ create table raw.declarations (
     toewijzingnummer varchar, gemeentecode varchar, aanbieder_agb varchar, bsn varchar,
     client_key varchar, client_id integer, productcategorie varchar, productcode varchar,
     begindatum date, einddatum date, geleverd_volume double, eenheid varchar, bedrag bigint,
-    _source_file varchar, _source_row bigint, _file_seq integer, _extra varchar
+    _source_file varchar, _source_row bigint, _extra varchar
 );
 create table raw.clients (client_id integer, client_key varchar);
 """

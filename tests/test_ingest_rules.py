@@ -86,9 +86,10 @@ def test_clean_rows_load_typed_with_lineage(tmp_path: Path) -> None:
         ("0153", dt.date(2023, 1, 1), dt.date(2023, 12, 31), 10, None, "allocations/a.csv", 1, 1)
     ]
     row = con.execute(
-        "SELECT debet_credit, geleverd_volume, bedrag, _file_seq FROM raw.declarations"
+        "SELECT debet_credit, geleverd_volume, bedrag, _source_file, _source_row "
+        "FROM raw.declarations"
     ).fetchall()
-    assert row == [("D", 10.0, 75000, 2)]
+    assert row == [("D", 10.0, 75000, "declarations/d.csv", 1)]
     assert [(f.path, f.rows_loaded) for f in report.files] == [
         ("allocations/a.csv", 1),
         ("declarations/d.csv", 1),

@@ -119,10 +119,27 @@ RAW_TABLES = ("allocations", "declarations", "clients", "quarantine", "ingest_fi
 
 
 def raw_snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
-    """Every row of every raw table, all columns, in a stable order."""
-    return {
-        t: sorted(con.execute(f"SELECT * FROM raw.{t}").fetchall(), key=repr) for t in RAW_TABLES
-    }
+    """Every row of every raw table, all columns, in a stable order; `client_id` as the
+    client_key it stands for (the ids are kept from one ingest to the next, so a night and a
+    full ingest of the same folder number new clients differently)."""
+    snapshot = {}
+    for table in RAW_TABLES:
+        columns = [
+            c
+            for (c,) in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' "
+                "AND table_name = ? ORDER BY ordinal_position",
+                [table],
+            ).fetchall()
+        ]
+        sql = f"SELECT * FROM raw.{table}"
+        if "client_id" in columns:
+            sql = (
+                f"SELECT t.* REPLACE (k.client_key AS client_id) FROM raw.{table} AS t "
+                "LEFT JOIN raw.clients AS k ON k.client_id = t.client_id"
+            )
+        snapshot[table] = sorted(con.execute(sql).fetchall(), key=repr)
+    return snapshot
 
 
 def quarantined(con: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
@@ -141,11 +158,12 @@ def quarantined(con: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
 
 
 def loaded(con: duckdb.DuckDBPyConnection, table: str, column: str) -> list[object]:
-    """One column of a raw table in file/row order."""
+    """One column of a raw table in file/row order (within a table, the files' sorted paths
+    are their delivery order)."""
     return [
         r[0]
         for r in con.execute(
-            f"SELECT {column} FROM raw.{table} ORDER BY _file_seq, _source_row"
+            f"SELECT {column} FROM raw.{table} ORDER BY _source_file, _source_row"
         ).fetchall()
     ]
 

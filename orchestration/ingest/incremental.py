@@ -63,6 +63,7 @@ class LandingStats:
     reused: list[str] = field(default_factory=list)
     forgotten: list[str] = field(default_factory=list)
     rows_read: dict[str, int] = field(default_factory=dict)
+    file_ids: dict[str, int] = field(default_factory=dict)  # rel -> the cache's stable id
 
 
 def landed_table(entity: str) -> str:
@@ -150,6 +151,7 @@ def land_incrementally(
             stats.forgotten.append(rel)
             say(f"Forgot {rel}: no longer in the landing folder")
     _create_views(con, files, current, land_view)
+    stats.file_ids = current
     return stats
 
 

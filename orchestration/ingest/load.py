@@ -4,20 +4,23 @@
 validates the rows set-based in DuckDB (`validate.py`), and replaces, in one transaction:
 
 - raw.allocations, raw.declarations: the rows that pass every rule, typed, with `client_id`
-  and lineage (_source_file, _source_row, _file_seq, _extra); allocations also carry the
-  `client_key` (§7). Declaration lines do not: at 60M lines the 64-character key is the
-  costliest column to write, and dbt looks it up in raw.clients after aggregating on
-  client_id. The BSN stays here — the working database is never published; dbt staging drops it.
-- raw.clients: client_id → client_key, one row per client (no BSN).
+  and lineage (_source_file, _source_row, _extra; allocations also _file_seq, which decides
+  between undated versions); allocations also carry the `client_key` (§7). Declaration lines
+  do not: at 60M lines the 64-character key is the costliest column to write, and dbt looks it
+  up in raw.clients after aggregating on client_id. The BSN stays here — the working database
+  is never published; dbt staging drops it.
+- raw.clients: client_id → client_key, one row per client (no BSN). The ids are stable from
+  one ingest to the next (`raw_state.py`).
 - raw.quarantine: every row that breaks a rule, once, with its primary rule, all broken
   rules and the original values as JSON text.
 - raw.ingest_files: one row per file with the counts of `FileReport`.
 
 Each run validates every row of every file in the landing folder, so running it twice gives
-the same tables. Only reading is incremental: a file unchanged since an earlier run (same path,
+the same tables. Reading is incremental: a file unchanged since an earlier run (same path,
 size and content hash) is not parsed again, its landed rows come from the cache of
-`incremental.py`; `full_refresh=True` reads every file again. The raw tables are the same
-either way. A file that cannot be read raises `LandingFileError` before any raw table is
+`incremental.py`. So is writing raw.declarations: the rows whose file and fate did not change
+stay, the others are deleted or inserted (`raw_state.py`). `full_refresh=True` reads every
+file again and writes every table in full. The raw tables hold the same rows either way. A file that cannot be read raises `LandingFileError` before any raw table is
 touched. Intermediate tables live in a scratch schema of the same database (so large
 deliveries spill to disk, not memory) and are dropped at the end.
 """
@@ -34,7 +37,17 @@ import duckdb
 
 from orchestration.ingest.contract import ENTITIES
 from orchestration.ingest.hashing import client_key_params, client_key_sql
-from orchestration.ingest.incremental import land_incrementally
+from orchestration.ingest.incremental import LandingStats, land_incrementally
+from orchestration.ingest.raw_state import (
+    RawUpdate,
+    assign_client_ids,
+    excluded_table,
+    file_ids_table,
+    save_state,
+    state_is_current,
+    state_version,
+    update_declarations,
+)
 from orchestration.ingest.readers import (
     LandingFile,
     LandingFileError,
@@ -61,7 +74,14 @@ __all__ = ["FileReport", "IngestReport", "LandingFileError", "ingest_landing"]
 
 SCRATCH_SCHEMA = "_ingest_scratch"
 RAW_SCHEMA = "raw"
-LINEAGE = "c._source_file, c._source_row, c._file_seq, c._extra"
+# Lineage columns per raw table. Declaration lines do not keep `_file_seq`: it is the file's
+# position in this run's sorted paths, so a new file renumbers the files after it, and the
+# lines are kept from one ingest to the next (raw_state.py); nothing downstream orders lines
+# by file.
+LINEAGE = {
+    "allocations": "c._source_file, c._source_row, c._file_seq, c._extra",
+    "declarations": "c._source_file, c._source_row, c._extra",
+}
 # The client columns each raw table gets from the client keys (see the module docstring).
 CLIENT_COLUMNS = {"allocations": "k.client_key, k.client_id", "declarations": "k.client_id"}
 
@@ -93,12 +113,15 @@ def ingest_landing(
         try:
             con.execute(f"DROP SCHEMA IF EXISTS {SCRATCH_SCHEMA} CASCADE")
             con.execute(f"CREATE SCHEMA {SCRATCH_SCHEMA}")
-            rows_read = _land(con, files, say, full_refresh)
+            landed = _land(con, files, say, full_refresh)
+            version = state_version(hmac_key)
+            keep = state_is_current(con, version)
             _validate(con, peildatum, say)
             say("Hashing BSNs into client keys")
             _client_keys(con, hmac_key)
             say("Replacing the raw tables")
-            report = _replace_raw_tables(con, files, rows_read)
+            report, update = _replace_raw_tables(con, files, landed, version, keep=keep)
+            say(update.describe())
         finally:
             con.execute(f"DROP SCHEMA IF EXISTS {SCRATCH_SCHEMA} CASCADE")
     say(
@@ -120,14 +143,15 @@ def _land(
     files: list[LandingFile],
     say: Callable[[str], None],
     full_refresh: bool,
-) -> dict[str, int]:
-    """The landing relation of each entity (a view over the landed-file cache), rows per file."""
+) -> LandingStats:
+    """The landing relation of each entity (a view over the landed-file cache); rows per file
+    and the cache's file ids."""
     stats = land_incrementally(
         con, files, lambda entity: _scratch(f"land_{entity}"), say, full_refresh=full_refresh
     )
     if stats.reused:
         say(f"Landed {len(stats.read)} new or changed file(s), reused {len(stats.reused)}")
-    return stats.rows_read
+    return stats
 
 
 def _tables(entity: str) -> EntityTables:
@@ -162,21 +186,64 @@ def _validate(
 
 
 def _client_keys(con: duckdb.DuckDBPyConnection, hmac_key: bytes) -> None:
-    """One client key per distinct BSN of the loaded rows (hashing.py is the definition), and
-    a client_id: the client's position in client_key order, an integer stand-in for the
-    64-character key where dbt groups tens of millions of rows (it follows the key, not the
-    BSN, and is never published)."""
+    """One client key per distinct BSN of the loaded rows (hashing.py is the definition). Their
+    client_id is given in the raw tables' transaction (raw_state.assign_client_ids)."""
     distinct = " UNION ".join(
         f"SELECT l.bsn FROM {_tables(entity).land} AS l WHERE {_tables(entity).clean('l')}"
         for entity in ENTITIES
     )
     con.execute(
-        f"CREATE OR REPLACE TABLE {_scratch('client_keys')} AS "
-        "SELECT bsn, client_key, "
-        "CAST(row_number() OVER (ORDER BY client_key) AS INTEGER) AS client_id FROM ("
-        f"SELECT bsn, {client_key_sql('bsn')} AS client_key FROM ({distinct}))",
+        f"CREATE OR REPLACE TABLE {_scratch('bsn_keys')} AS "
+        f"SELECT bsn, {client_key_sql('bsn')} AS client_key FROM ({distinct})",
         client_key_params(hmac_key),
     )
+
+
+def _raw_rows(entity: str, source: str) -> str:
+    """The SELECT of raw.<entity>'s rows among the landing relation `source`: loadable, typed,
+    with client columns and lineage."""
+    tables = _tables(entity)
+    selects = ", ".join(f"{typed(c, 'c')} AS {quote_ident(c.name)}" for c in ENTITIES[entity])
+    return (
+        f"SELECT {selects}, {CLIENT_COLUMNS[entity]}, {LINEAGE[entity]} FROM {source} AS c "
+        f"JOIN {_scratch('client_keys')} AS k ON k.bsn = {value('bsn', 'c')} "
+        f"WHERE {tables.clean('c')}"
+    )
+
+
+def _write_declarations(
+    con: duckdb.DuckDBPyConnection,
+    files: list[LandingFile],
+    landed: LandingStats,
+    *,
+    keep: bool,
+) -> RawUpdate:
+    """raw.declarations: updated in place from the stored state when `keep`, else in full.
+    Leaves the scratch tables the state is saved from."""
+    entity = "declarations"
+    tables = _tables(entity)
+    file_ids_table(con, files, landed.file_ids, _scratch("declaration_files"))
+    excluded_table(
+        con,
+        (tables.dups, tables.single, tables.cross),
+        _scratch("declaration_files"),
+        _scratch("declarations_excluded"),
+    )
+    if keep:
+        return update_declarations(
+            con,
+            files=_scratch("declaration_files"),
+            excluded=_scratch("declarations_excluded"),
+            insert_rows=lambda candidates: (
+                f"INSERT INTO {RAW_SCHEMA}.{entity} {_raw_rows(entity, candidates)}"
+            ),
+            scratch=_scratch("raw_"),
+        )
+    con.execute(
+        f"CREATE OR REPLACE TABLE {RAW_SCHEMA}.{entity} AS {_raw_rows(entity, tables.land)}"
+    )
+    total = con.execute(f"SELECT count(*) FROM {RAW_SCHEMA}.{entity}").fetchall()[0][0]
+    return RawUpdate(incremental=False, deleted=0, inserted=int(total))
 
 
 def _original_values(entity: str) -> str:
@@ -191,9 +258,16 @@ def _original_values(entity: str) -> str:
 
 
 def _replace_raw_tables(
-    con: duckdb.DuckDBPyConnection, files: list[LandingFile], rows_read: dict[str, int]
-) -> IngestReport:
-    """Write the raw tables and count what reached them, in one transaction.
+    con: duckdb.DuckDBPyConnection,
+    files: list[LandingFile],
+    landed: LandingStats,
+    version: str,
+    *,
+    keep: bool,
+) -> tuple[IngestReport, RawUpdate]:
+    """Write the raw tables and count what reached them, in one transaction, with the state
+    the next ingest starts from (raw_state.py). `keep`: the stored state is current, so client
+    ids are kept and raw.declarations is updated in place.
 
     The report counts rows in the written tables (and the duplicates found), so a
     row lost on the way would break the per-file identity and roll everything back.
@@ -201,18 +275,21 @@ def _replace_raw_tables(
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
-        for entity, columns in ENTITIES.items():
-            tables = _tables(entity)
-            selects = ", ".join(f"{typed(c, 'c')} AS {quote_ident(c.name)}" for c in columns)
-            con.execute(
-                f"CREATE OR REPLACE TABLE {RAW_SCHEMA}.{entity} AS "
-                f"SELECT {selects}, {CLIENT_COLUMNS[entity]}, {LINEAGE} FROM {tables.land} AS c "
-                f"JOIN {_scratch('client_keys')} AS k ON k.bsn = {value('bsn', 'c')} "
-                f"WHERE {tables.clean('c')}"
-            )
+        assign_client_ids(con, _scratch("bsn_keys"), _scratch("client_keys"), keep=keep)
+        con.execute(
+            f"CREATE OR REPLACE TABLE {RAW_SCHEMA}.allocations AS "
+            f"{_raw_rows('allocations', _tables('allocations').land)}"
+        )
+        update = _write_declarations(con, files, landed, keep=keep)
+        save_state(
+            con,
+            version=version,
+            files=_scratch("declaration_files"),
+            excluded=_scratch("declarations_excluded"),
+        )
         con.execute(
             f"CREATE OR REPLACE TABLE {RAW_SCHEMA}.clients AS SELECT client_id, client_key "
-            f"FROM {_scratch('client_keys')} ORDER BY client_id"
+            f"FROM {_scratch('client_keys')} GROUP BY ALL ORDER BY client_id"
         )
         con.execute(
             f"CREATE OR REPLACE TABLE {RAW_SCHEMA}.quarantine (entity VARCHAR, "
@@ -228,7 +305,7 @@ def _replace_raw_tables(
                     f"JOIN {_scratch(f'rules_{entity}')} AS r ON r._file_seq = c._file_seq "
                     "AND r._source_row = c._source_row ORDER BY c._file_seq, c._source_row"
                 )
-        report = _report(con, files, rows_read)
+        report = _report(con, files, landed.rows_read)
         con.execute(
             f"CREATE OR REPLACE TABLE {RAW_SCHEMA}.ingest_files (path VARCHAR, entity VARCHAR, "
             "format VARCHAR, rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT, "
@@ -255,7 +332,7 @@ def _replace_raw_tables(
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return report
+    return report, update
 
 
 def _per_file(con: duckdb.DuckDBPyConnection, sql: str) -> dict[Any, int]:
