@@ -13,7 +13,8 @@ from pathlib import Path
 from orchestration.config import DBT_PROJECT_DIR
 
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
-_SOURCES = ("models", "macros", "seeds", "dbt_project.yml", "profiles.yml")
+# Everything dbt parses into the manifest (the paths of dbt_project.yml, tests included).
+_SOURCES = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
 
 
 def _newest_source_mtime(project_dir: Path) -> float:

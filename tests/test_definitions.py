@@ -82,6 +82,8 @@ def test_guards_are_blocking_checks_on_the_marts(defs) -> None:
     assert expected <= set(checks)
     for key in expected:
         assert checks[key].blocking, key
+    # a dbt data test on two models, loaded as a check of the one it guards
+    assert ("marts/fct_declarations_monthly", "monthly_fact_reconciles_with_its_lines") in checks
 
 
 def test_nightly_schedule_runs_the_whole_pipeline_at_two_amsterdam_time(defs) -> None:

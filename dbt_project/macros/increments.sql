@@ -3,8 +3,9 @@
 
   A mart built per calendar month from declaration lines (fct_declarations_monthly) keeps the
   months whose input did not change since the mart was last published, and recomputes the rest.
-  "Did not change" is decided on content, never on row ids (raw tables are rewritten and
-  client_id renumbers every ingest): int_declarations__month_fingerprints holds, per month, the
+  "Did not change" is decided on content, never on row ids (raw tables change under the
+  mart, and client_id is numbered afresh by a new working database, which the publication
+  outlives): int_declarations__month_fingerprints holds, per month, the
   number of input lines and the sum of a 64-bit hash of every column the mart reads (with the
   client's client_key, not its client_id). The fingerprints the published mart was built from
   are kept beside it, in `<publication>.meta.<mart>__months`; a month is recomputed when its

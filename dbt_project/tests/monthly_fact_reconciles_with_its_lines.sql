@@ -2,6 +2,9 @@
 -- the netted declaration lines of that month and their net amount, however the fact was built
 -- (in full, or by recomputing only the months that changed). A month kept twice, lost, or not
 -- recomputed after its lines changed returns a row here and stops the build before publishing.
+-- In Dagster it is a check of fct_declarations_monthly (the test reads two models).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_declarations_monthly'}}}) }}
+
 with fact as (
     select
         period_month,

@@ -1,6 +1,7 @@
 -- The content of each calendar month of declaration lines as fct_declarations_monthly reads
 -- them (macros/increments.sql): the number of netted lines and a fingerprint of every column the
--- mart aggregates or groups on, the client as its client_key (client_id renumbers every ingest).
+-- mart aggregates or groups on, the client as its client_key (the publication outlives the
+-- working database, and a new working database numbers client_id afresh).
 -- Comparing it with the fingerprints the published mart was built from tells which months
 -- changed; a change of units or product mapping changes the netted columns, so it counts too.
 -- The lines' net amount per month lets a data test reconcile the fact with its input
