@@ -17,7 +17,7 @@ from benchmarks.procmem import run_guarded
 from benchmarks.table import memory, render
 
 SORT = (
-    "COPY (SELECT * FROM raw.declarations ORDER BY client_key, begindatum, declaratienummer) "
+    "COPY (SELECT * FROM raw.declarations ORDER BY client_id, begindatum, declaratienummer) "
     "TO '{out}' (FORMAT parquet)"
 )
 
