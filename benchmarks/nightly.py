@@ -42,15 +42,31 @@ DATED_BY = {"allocations": "dagtekening", "declarations": "begindatum"}
 DEFAULT_CUTOFF = dt.date(2025, 12, 1)
 
 
-def split_delivery(landing: Path, target: Path, cutoff: dt.date) -> dict[str, int]:
+def late_credit_start(cutoff: dt.date, late_credit_months: int) -> dt.date:
+    """The first day of the earliest month whose credit lines arrive with the night."""
+    month = cutoff.year * 12 + cutoff.month - 1 - late_credit_months
+    return dt.date(month // 12, month % 12 + 1, 1)
+
+
+def split_delivery(
+    landing: Path, target: Path, cutoff: dt.date, late_credit_months: int = 0
+) -> dict[str, int]:
     """Write `target/base` (rows dated before `cutoff`) and `target/month` (rows dated in the
-    cut-off month or later) from the Parquet delivery in `landing`. Cached by cut-off."""
+    cut-off month or later) from the Parquet delivery in `landing`. Cached by its arguments.
+
+    With `late_credit_months` N, the credit lines of the N months before the cut-off arrive
+    with the night too (a credit is filed after the period it corrects, and dated by it): the
+    history holds those months' debits without the credits that came later."""
     stamp = target / "split.json"
-    if stamp.is_file() and json.loads(stamp.read_text()).get("cutoff") == cutoff.isoformat():
-        return json.loads(stamp.read_text())["rows"]
+    key = {"cutoff": cutoff.isoformat(), "late_credit_months": late_credit_months}
+    if stamp.is_file():
+        stored = json.loads(stamp.read_text())
+        if {k: stored.get(k, 0) for k in key} == key:
+            return stored["rows"]
     shutil.rmtree(target, ignore_errors=True)
     month = f"{cutoff:%Y-%m}"
-    counts = {"base": 0, "month": 0}
+    credits_from = late_credit_start(cutoff, late_credit_months).isoformat()
+    counts = {"base": 0, "month": 0, "late_credits": 0}
     for entity, column in DATED_BY.items():
         (target / "base" / entity).mkdir(parents=True)
         (target / "month" / entity).mkdir(parents=True)
@@ -58,6 +74,19 @@ def split_delivery(landing: Path, target: Path, cutoff: dt.date) -> dict[str, in
         for path in sorted((landing / entity).glob("*.parquet")):
             table = pq.read_table(path)
             later = pc.fill_null(pc.greater_equal(table[column], cutoff.isoformat()), False)
+            if entity == "declarations" and late_credit_months:
+                late = pc.fill_null(
+                    pc.and_(
+                        pc.equal(table["debet_credit"], "C"),
+                        pc.and_(
+                            pc.greater_equal(table[column], credits_from),
+                            pc.less(table[column], cutoff.isoformat()),
+                        ),
+                    ),
+                    False,
+                )
+                counts["late_credits"] += pc.sum(late).as_py() or 0
+                later = pc.or_(later, late)
             pq.write_table(table.filter(pc.invert(later)), target / "base" / entity / path.name)
             held_back.append(table.filter(later))
             counts["base"] += table.num_rows - held_back[-1].num_rows
@@ -67,7 +96,7 @@ def split_delivery(landing: Path, target: Path, cutoff: dt.date) -> dict[str, in
         # parts: the files after it are renumbered, as with a real delivery.
         pq.write_table(new, target / "month" / entity / f"{month}-delivery.parquet")
     shutil.copy(landing / GENERATED_MARKER, target / "base" / GENERATED_MARKER)
-    stamp.write_text(json.dumps({"cutoff": cutoff.isoformat(), "rows": counts}))
+    stamp.write_text(json.dumps({**key, "rows": counts}))
     return counts
 
 
@@ -233,6 +262,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", choices=sorted(SCALES), default="regional")
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--cutoff", type=dt.date.fromisoformat, default=DEFAULT_CUTOFF)
+    parser.add_argument(
+        "--late-credits",
+        type=int,
+        default=0,
+        metavar="N",
+        help="the credit lines of the N months before the cut-off arrive with the night",
+    )
     parser.add_argument("--ingest-only", action="store_true")
     parser.add_argument("--skip-verify", action="store_true", help="no full rebuild to compare")
     args = parser.parse_args(argv)
@@ -241,14 +277,21 @@ def main(argv: list[str] | None = None) -> int:
 
     source, _info = ensure_landing(scale, args.cache_dir, say)
     folder = scale.folder(args.cache_dir) / "nightly"
-    split = split_delivery(source, folder / "split", args.cutoff)
+    split = split_delivery(source, folder / "split", args.cutoff, args.late_credits)
     landing = folder / "landing"
     shutil.rmtree(landing, ignore_errors=True)
     link_files(folder / "split" / "base", landing)
     header = (
         f"## Nightly increment, {scale.name}: history {split['base']:,} rows, new month "
         f"{args.cutoff:%Y-%m} {split['month']:,} rows (allocation versions dated in it, "
-        "declaration lines starting in it)"
+        "declaration lines starting in it"
+        + (
+            f", and {split['late_credits']:,} credit lines on the {args.late_credits} months "
+            "before it"
+            if args.late_credits
+            else ""
+        )
+        + ")"
     )
     say("Timing the host probe (fixed work) …")
     header += "\nhost probe (fixed work, lower is faster): " + probe.measure().text()

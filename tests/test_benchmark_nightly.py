@@ -56,3 +56,56 @@ def test_raw_tables_compare_clients_by_key_not_by_id(tmp_path: Path) -> None:
         tmp_path / "other.duckdb", {"aaa": 1, "bbb": 2}, [("D1", "bbb"), ("D2", "bbb")]
     )
     assert compare_databases(night, other, "raw")["declarations"] == (1, 1)
+
+
+def test_late_credits_of_the_months_before_the_cutoff_arrive_with_the_night(
+    tmp_path: Path,
+) -> None:
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from benchmarks.nightly import late_credit_start, split_delivery
+    from orchestration.config import GENERATED_MARKER
+
+    landing = tmp_path / "landing"
+    for entity in ("allocations", "declarations"):
+        (landing / entity).mkdir(parents=True)
+    (landing / GENERATED_MARKER).write_text("{}")
+    pq.write_table(
+        pa.table({"dagtekening": ["2025-11-03", "2025-12-02"]}),
+        landing / "allocations" / "2025-part-0000.parquet",
+    )
+    lines = [  # (number, debet_credit, begindatum)
+        ("D1", "D", "2025-08-01"),
+        ("C1", "C", "2025-08-01"),  # before the late months: history
+        ("D2", "D", "2025-09-01"),
+        ("C2", "C", "2025-09-01"),  # late
+        ("C3", "C", "2025-11-01"),  # late
+        ("D4", "D", "2025-12-01"),  # the new month
+    ]
+    pq.write_table(
+        pa.table(
+            {
+                "declaratienummer": [n for n, _, _ in lines],
+                "debet_credit": [c for _, c, _ in lines],
+                "begindatum": [b for _, _, b in lines],
+            }
+        ),
+        landing / "declarations" / "2025-part-0000.parquet",
+    )
+    cutoff = dt.date(2025, 12, 1)
+    assert late_credit_start(cutoff, 3) == dt.date(2025, 9, 1)
+    assert late_credit_start(dt.date(2026, 2, 1), 3) == dt.date(2025, 11, 1)
+
+    def numbers(folder: Path) -> list[str]:
+        return sorted(pq.read_table(folder / "declarations").column("declaratienummer").to_pylist())
+
+    split = split_delivery(landing, tmp_path / "late", cutoff, 3)
+    assert split == {"base": 4, "month": 4, "late_credits": 2}
+    assert numbers(tmp_path / "late" / "base") == ["C1", "D1", "D2"]
+    assert numbers(tmp_path / "late" / "month") == ["C2", "C3", "D4"]
+    plain = split_delivery(landing, tmp_path / "plain", cutoff)
+    assert plain == {"base": 6, "month": 2, "late_credits": 0}
+    assert numbers(tmp_path / "plain" / "month") == ["D4"]
