@@ -20,6 +20,7 @@ from orchestration.ingest.contract import column_names
 from orchestration.ingest.hashing import client_key
 from orchestration.ingest.load import ingest_landing
 from orchestration.ingest.readers import LandingFileError
+from orchestration.ingest.report import RawUpdate
 from orchestration.ingest.validate import is_valid_bsn
 from tests.test_ingest_support import (
     KEY,
@@ -329,10 +330,14 @@ def test_declaration_lines_are_updated_in_place_with_stable_client_ids(tmp_path:
     run(landing, fresh)
     assert clients(fresh)[client_key(new_bsn, KEY)] == 1
 
-    # nothing changed: nothing deleted or inserted
-    assert ingest_saying(landing, con) == [
-        "raw.declarations updated in place: 0 rows deleted, 0 inserted"
-    ]
+    # nothing changed: nothing deleted or inserted; the report says so too
+    report = ingest_landing(landing, con, hmac_key=KEY, peildatum=PEILDATUM)
+    assert report.raw_declarations == RawUpdate(incremental=True, deleted=0, inserted=0)
+    assert report.to_dict()["raw_declarations"] == {
+        "written": "in place",
+        "rows_deleted": 0,
+        "rows_inserted": 0,
+    }
     assert raw_snapshot(con) == full_rebuild(landing)
 
 

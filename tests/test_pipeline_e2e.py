@@ -210,6 +210,12 @@ def _assert_asset_metadata(dagster_home: Path, warehouse: Path) -> None:
             metadata = event.asset_materialization.metadata
             n = con.execute(f'select count(*) from "{schema}"."{table}"').fetchall()[0][0]
             assert metadata["dagster/row_count"].value == n, (schema, table)
+        # how the run wrote the declaration lines (a first run: in full)
+        raw = instance.get_latest_materialization_event(AssetKey(["raw", "declarations"]))
+        lines = con.execute("select count(*) from raw.declarations").fetchall()[0][0]
+        assert raw.asset_materialization.metadata["written"].value == (
+            f"raw.declarations written in full: {lines} rows"
+        )
         published = instance.get_latest_materialization_event(AssetKey(["published", "warehouse"]))
         metadata = published.asset_materialization.metadata
         assert "client_key" in metadata["preview fct_trajectories"].value

@@ -184,6 +184,11 @@ def landing_ingest(context: AssetExecutionContext) -> Iterator[Any]:
                 "rows_duplicate": sum(f["rows_duplicate"] for f in entity_files),
                 "quarantined_by_rule": MetadataValue.json(by_rule),
                 "per_file": MetadataValue.md(_markdown_table(entity_files, columns)),
+                **(
+                    {"written": report.raw_declarations.describe()}
+                    if entity == "declarations" and report.raw_declarations
+                    else {}
+                ),
             },
         )
         unbalanced = [

@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,6 @@ from orchestration.ingest.contract import ENTITIES
 from orchestration.ingest.hashing import client_key_params, client_key_sql
 from orchestration.ingest.incremental import LandingStats, land_incrementally
 from orchestration.ingest.raw_state import (
-    RawUpdate,
     assign_client_ids,
     excluded_table,
     file_ids_table,
@@ -55,7 +55,7 @@ from orchestration.ingest.readers import (
     duckdb_settings,
     insertion_order,
 )
-from orchestration.ingest.report import FileReport, IngestReport
+from orchestration.ingest.report import FileReport, IngestReport, RawUpdate
 from orchestration.ingest.validate import (
     RULES,
     EntityTables,
@@ -120,8 +120,9 @@ def ingest_landing(
             say("Hashing BSNs into client keys")
             _client_keys(con, hmac_key)
             say("Replacing the raw tables")
-            report, update = _replace_raw_tables(con, files, landed, version, keep=keep)
-            say(update.describe())
+            report = _replace_raw_tables(con, files, landed, version, keep=keep)
+            if report.raw_declarations:
+                say(report.raw_declarations.describe())
         finally:
             con.execute(f"DROP SCHEMA IF EXISTS {SCRATCH_SCHEMA} CASCADE")
     say(
@@ -264,7 +265,7 @@ def _replace_raw_tables(
     version: str,
     *,
     keep: bool,
-) -> tuple[IngestReport, RawUpdate]:
+) -> IngestReport:
     """Write the raw tables and count what reached them, in one transaction, with the state
     the next ingest starts from (raw_state.py). `keep`: the stored state is current, so client
     ids are kept and raw.declarations is updated in place.
@@ -305,7 +306,7 @@ def _replace_raw_tables(
                     f"JOIN {_scratch(f'rules_{entity}')} AS r ON r._file_seq = c._file_seq "
                     "AND r._source_row = c._source_row ORDER BY c._file_seq, c._source_row"
                 )
-        report = _report(con, files, landed.rows_read)
+        report = replace(_report(con, files, landed.rows_read), raw_declarations=update)
         con.execute(
             f"CREATE OR REPLACE TABLE {RAW_SCHEMA}.ingest_files (path VARCHAR, entity VARCHAR, "
             "format VARCHAR, rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT, "
@@ -332,7 +333,7 @@ def _replace_raw_tables(
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return report, update
+    return report
 
 
 def _per_file(con: duckdb.DuckDBPyConnection, sql: str) -> dict[Any, int]:

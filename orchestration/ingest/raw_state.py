@@ -41,36 +41,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import duckdb
 
 from orchestration.ingest.incremental import LANDED_SCHEMA, landed_table, reader_version
 from orchestration.ingest.readers import LandingFile
+from orchestration.ingest.report import RawUpdate
 
 CLIENT_IDS = f"{LANDED_SCHEMA}.client_ids"
 STATE = f"{LANDED_SCHEMA}.raw_state"
 STATE_FILES = f"{LANDED_SCHEMA}.raw_declaration_files"
 STATE_EXCLUDED = f"{LANDED_SCHEMA}.raw_declarations_excluded"
 ENTITY = "declarations"
-
-
-@dataclass(frozen=True)
-class RawUpdate:
-    """How raw.declarations was written: in place (`incremental`) or in full, and the rows
-    the update deleted and inserted (in full: all rows inserted)."""
-
-    incremental: bool
-    deleted: int
-    inserted: int
-
-    def describe(self) -> str:
-        if not self.incremental:
-            return f"raw.declarations written in full: {self.inserted} rows"
-        return (
-            f"raw.declarations updated in place: {self.deleted} rows deleted, "
-            f"{self.inserted} inserted"
-        )
 
 
 def state_version(hmac_key: bytes) -> str:

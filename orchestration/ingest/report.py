@@ -53,10 +53,36 @@ class FileReport:
 
 
 @dataclass(frozen=True)
+class RawUpdate:
+    """How raw.declarations was written: in place (`incremental`) or in full, and the rows
+    the update deleted and inserted (in full: all rows inserted)."""
+
+    incremental: bool
+    deleted: int
+    inserted: int
+
+    def describe(self) -> str:
+        if not self.incremental:
+            return f"raw.declarations written in full: {self.inserted} rows"
+        return (
+            f"raw.declarations updated in place: {self.deleted} rows deleted, "
+            f"{self.inserted} inserted"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "written": "in place" if self.incremental else "in full",
+            "rows_deleted": self.deleted,
+            "rows_inserted": self.inserted,
+        }
+
+
+@dataclass(frozen=True)
 class IngestReport:
-    """All files of one run, in sorted path order."""
+    """All files of one run, in sorted path order, and how raw.declarations was written."""
 
     files: list[FileReport]
+    raw_declarations: RawUpdate | None = None
 
     @property
     def rows_read(self) -> int:
@@ -96,4 +122,9 @@ class IngestReport:
                 "rows_duplicate": self.rows_duplicate,
                 "quarantined_by_rule": self.quarantined_by_rule,
             },
+            **(
+                {"raw_declarations": self.raw_declarations.to_dict()}
+                if self.raw_declarations
+                else {}
+            ),
         }
