@@ -23,6 +23,17 @@ def quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Whether the database `con` is on has table `schema.table`."""
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
+            "AND table_name = ? AND table_catalog = current_database()",
+            [schema, table],
+        ).fetchall()[0][0]
+    )
+
+
 def user_relations(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
     """(schema, name, 'TABLE' or 'VIEW') of every table and view of the database `con` is on."""
     return con.execute(

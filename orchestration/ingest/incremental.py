@@ -37,7 +37,7 @@ from orchestration.ingest.readers import (
     parquet_batches,
     read_parquet_files,
 )
-from orchestration.sql import quote_ident
+from orchestration.sql import quote_ident, table_exists
 
 LANDED_SCHEMA = "_ingest_landed"
 FILES_TABLE = f"{LANDED_SCHEMA}.files"
@@ -64,6 +64,7 @@ class LandingStats:
     forgotten: list[str] = field(default_factory=list)
     rows_read: dict[str, int] = field(default_factory=dict)
     file_ids: dict[str, int] = field(default_factory=dict)  # rel -> the cache's stable id
+    reader_version: str = ""  # the version the cache holds the files under
 
 
 def landed_table(entity: str) -> str:
@@ -152,17 +153,13 @@ def land_incrementally(
             say(f"Forgot {rel}: no longer in the landing folder")
     _create_views(con, files, current, land_view)
     stats.file_ids = current
+    stats.reader_version = version
     return stats
 
 
 def _prepare_cache(con: duckdb.DuckDBPyConnection, version: str, full_refresh: bool) -> None:
     """Create the cache; drop it first on a full refresh or when the reader code changed."""
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
-        "AND table_name = 'files' AND table_catalog = current_database()",
-        [LANDED_SCHEMA],
-    ).fetchall()[0][0]
-    if exists and not full_refresh:
+    if table_exists(con, LANDED_SCHEMA, "files") and not full_refresh:
         stale = con.execute(
             f"SELECT count(*) FROM {FILES_TABLE} WHERE reader_version <> ?", [version]
         ).fetchall()[0][0]

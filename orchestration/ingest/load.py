@@ -114,7 +114,7 @@ def ingest_landing(
             con.execute(f"DROP SCHEMA IF EXISTS {SCRATCH_SCHEMA} CASCADE")
             con.execute(f"CREATE SCHEMA {SCRATCH_SCHEMA}")
             landed = _land(con, files, say, full_refresh)
-            version = state_version(hmac_key)
+            version = state_version(landed.reader_version, hmac_key)
             keep = state_is_current(con, version)
             _validate(con, peildatum, say)
             say("Hashing BSNs into client keys")
@@ -290,7 +290,7 @@ def _replace_raw_tables(
         )
         con.execute(
             f"CREATE OR REPLACE TABLE {RAW_SCHEMA}.clients AS SELECT client_id, client_key "
-            f"FROM {_scratch('client_keys')} GROUP BY ALL ORDER BY client_id"
+            f"FROM {_scratch('client_keys')} ORDER BY client_id"
         )
         con.execute(
             f"CREATE OR REPLACE TABLE {RAW_SCHEMA}.quarantine (entity VARCHAR, "

@@ -44,9 +44,10 @@ from collections.abc import Callable, Sequence
 
 import duckdb
 
-from orchestration.ingest.incremental import LANDED_SCHEMA, landed_table, reader_version
+from orchestration.ingest.incremental import LANDED_SCHEMA, landed_table
 from orchestration.ingest.readers import LandingFile
 from orchestration.ingest.report import RawUpdate
+from orchestration.sql import table_exists
 
 CLIENT_IDS = f"{LANDED_SCHEMA}.client_ids"
 STATE = f"{LANDED_SCHEMA}.raw_state"
@@ -55,31 +56,22 @@ STATE_EXCLUDED = f"{LANDED_SCHEMA}.raw_declarations_excluded"
 ENTITY = "declarations"
 
 
-def state_version(hmac_key: bytes) -> str:
-    """What the stored rows depend on besides the landed text: the ingest code (and DuckDB)
-    and the HMAC key. Only a one-way digest of the key is stored."""
-    digest = hashlib.sha256(reader_version().encode())
+def state_version(reader_version: str, hmac_key: bytes) -> str:
+    """What the stored rows depend on besides the landed text: the ingest code and DuckDB
+    (`reader_version`, as the cache was prepared with) and the HMAC key. Only a one-way digest
+    of the key is stored."""
+    digest = hashlib.sha256(reader_version.encode())
     digest.update(hashlib.sha256(b"jeugdhulp raw state\x00" + hmac_key).digest())
     return digest.hexdigest()
-
-
-def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
-            "AND table_name = ? AND table_catalog = current_database()",
-            [schema, table],
-        ).fetchall()[0][0]
-    )
 
 
 def state_is_current(con: duckdb.DuckDBPyConnection, version: str) -> bool:
     """Whether raw.declarations and the client ids were written by an ingest whose rows are
     still valid: same reader version and HMAC key, state complete."""
     tables = ("client_ids", "raw_state", "raw_declaration_files", "raw_declarations_excluded")
-    if not all(_exists(con, LANDED_SCHEMA, t) for t in tables):
+    if not all(table_exists(con, LANDED_SCHEMA, t) for t in tables):
         return False
-    if not _exists(con, "raw", ENTITY):
+    if not table_exists(con, "raw", ENTITY):
         return False
     stored = con.execute(f"SELECT version FROM {STATE}").fetchall()
     return stored == [(version,)]
@@ -172,7 +164,8 @@ def update_declarations(
         f"JOIN {kept} AS k ON k.file_id = x.file_id"
     )
     con.execute(
-        f"CREATE OR REPLACE TABLE {scratch}newly_loadable AS SELECT k._file_seq, x._source_row "
+        f"CREATE OR REPLACE TABLE {scratch}newly_loadable AS "
+        "SELECT k.file_id, k._file_seq, x._source_row "
         f"FROM (SELECT file_id, _source_row FROM {STATE_EXCLUDED} EXCEPT "
         f"SELECT file_id, _source_row FROM {excluded}) AS x "
         f"JOIN {kept} AS k ON k.file_id = x.file_id"
@@ -194,10 +187,7 @@ def update_declarations(
     }
     reread_ids = {
         int(r[0])
-        for r in con.execute(
-            f"SELECT DISTINCT k.file_id FROM {kept} AS k "
-            f"JOIN {scratch}newly_loadable AS n ON n._file_seq = k._file_seq"
-        ).fetchall()
+        for r in con.execute(f"SELECT DISTINCT file_id FROM {scratch}newly_loadable").fetchall()
     }
     ids = ", ".join(str(i) for i in sorted(new_ids | reread_ids)) or "NULL"
     new = ", ".join(str(i) for i in sorted(new_ids)) or "NULL"
