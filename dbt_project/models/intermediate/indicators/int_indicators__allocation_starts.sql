@@ -9,23 +9,62 @@ with allocations as (
     select * from {{ ref('int_indicators__allocations') }}
 ),
 
--- per allocation (gemeentecode, toewijzingnummer, as the lines name it) and begindatum
-declared_days as (
-    select
+-- The lines of each allocation (gemeentecode, toewijzingnummer, as the lines name it), split by
+-- whether their begindatum has a line that lowers the day's sums (a negative net amount or
+-- volume: a credit). A day without one nets positive exactly when one of its lines is positive
+-- (a sum of non-negative terms is positive when one term is), so those days need no sum per day:
+-- the earliest positive line among them is their first start. Only the few days with a
+-- lowering line (≈ 3 % of the lines nationally) are summed per day. The same start of care as
+-- summing every day, without grouping tens of millions of lines on allocation and day.
+lowering_days as (
+    select distinct
         gemeentecode,
         toewijzingnummer,
         begindatum
     from {{ ref('int_declarations__netted') }}
-    group by gemeentecode, toewijzingnummer, begindatum
-    having sum(net_amount_cents) > 0 or sum(net_volume) > 0
+    where net_amount_cents < 0 or net_volume < 0
+),
+
+lines as (
+    select
+        netted.gemeentecode,
+        netted.toewijzingnummer,
+        netted.begindatum,
+        netted.net_amount_cents,
+        netted.net_volume,
+        lowering_days.begindatum as lowering_day
+    from {{ ref('int_declarations__netted') }} as netted
+    left join lowering_days
+        on netted.gemeentecode = lowering_days.gemeentecode
+            and netted.toewijzingnummer = lowering_days.toewijzingnummer
+            and netted.begindatum = lowering_days.begindatum
+),
+
+-- per allocation: one row for its days without a lowering line, one per day with one
+day_groups as (
+    select
+        gemeentecode,
+        toewijzingnummer,
+        lowering_day,
+        min(case when net_amount_cents > 0 or net_volume > 0 then begindatum end)
+            as first_positive_day,
+        sum(net_amount_cents) as net_amount_cents,
+        sum(net_volume) as net_volume
+    from lines
+    group by gemeentecode, toewijzingnummer, lowering_day
 ),
 
 starts as (
     select
         gemeentecode,
         toewijzingnummer,
-        min(begindatum) as start_of_care
-    from declared_days
+        min(
+            case
+                when lowering_day is null then first_positive_day
+                when net_amount_cents > 0 or net_volume > 0 then lowering_day
+            end
+        ) as start_of_care
+    from day_groups
     group by gemeentecode, toewijzingnummer
 ),
 
