@@ -3,7 +3,8 @@
 Every run builds its marts into a new publication file (orchestration/publish.py). A mart in
 `INCREMENTAL_MARTS` need not start from nothing: `seed_publication` copies the published
 warehouse to the next publication's path and keeps only those marts (and the fingerprints they
-were built from, `meta.<mart>__months`), so dbt recomputes only the months whose input changed
+were built from, `meta.<mart>__months`, and the allocation links of its rows,
+`meta.<mart>__links`), so dbt recomputes only the months whose input changed
 (dbt_project/macros/increments.sql). Every other mart is dropped from the copy and built in full.
 
 A kept mart must have been built by the same definition: `definition` hashes the files that
@@ -43,9 +44,16 @@ INCREMENTAL_MARTS: Mapping[str, tuple[str, ...]] = {
 }
 
 
-def state_table(mart: str) -> str:
-    """The table in schema `meta` holding the fingerprints `mart` was built from."""
-    return f"{mart}__months"
+def state_tables(mart: str) -> tuple[str, ...]:
+    """The tables in schema `meta` holding what `mart` was built from: the fingerprints of its
+    months and the allocation links of its rows (dbt_project/macros/increments.sql)."""
+    return (f"{mart}__months", f"{mart}__links")
+
+
+def _has_state(present: Collection[tuple[str, str]], mart: str) -> bool:
+    return (MARTS_SCHEMA, mart) in present and all(
+        (META_SCHEMA, table) in present for table in state_tables(mart)
+    )
 
 
 def definition(mart: str, project_dir: Path = DBT_PROJECT_DIR) -> str:
@@ -66,11 +74,7 @@ def record_definitions(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Write `meta.increments` (mart, definition) for the incremental marts the publication on
     `con` holds with their state; return those marts."""
     present = _tables(con)
-    marts = [
-        mart
-        for mart in INCREMENTAL_MARTS
-        if (MARTS_SCHEMA, mart) in present and (META_SCHEMA, state_table(mart)) in present
-    ]
+    marts = [mart for mart in INCREMENTAL_MARTS if _has_state(present, mart)]
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {META_SCHEMA}")
     con.execute(
         f"CREATE OR REPLACE TABLE {META_SCHEMA}.{INCREMENTS_TABLE} "
@@ -85,7 +89,7 @@ def record_definitions(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def kept_tables() -> set[tuple[str, str]]:
     """The (schema, table) pairs of a publication that belong to incremental marts' state."""
-    tables = {(META_SCHEMA, state_table(mart)) for mart in INCREMENTAL_MARTS}
+    tables = {(META_SCHEMA, t) for mart in INCREMENTAL_MARTS for t in state_tables(mart)}
     return tables | {(META_SCHEMA, INCREMENTS_TABLE)}
 
 
@@ -117,9 +121,7 @@ def reusable_marts(warehouse: Path, say: Callable[[str], None] = lambda _m: None
     return [
         mart
         for mart in INCREMENTAL_MARTS
-        if (MARTS_SCHEMA, mart) in present
-        and (META_SCHEMA, state_table(mart)) in present
-        and recorded.get(mart) == definition(mart)
+        if _has_state(present, mart) and recorded.get(mart) == definition(mart)
     ]
 
 
@@ -153,7 +155,7 @@ def seed_publication(
         con = duckdb.connect(str(partial), config=dict(duckdb_config or {}))
         try:
             keep = {(MARTS_SCHEMA, mart) for mart in marts}
-            keep |= {(META_SCHEMA, state_table(mart)) for mart in marts}
+            keep |= {(META_SCHEMA, t) for mart in marts for t in state_tables(mart)}
             for schema, name, kind in user_relations(con):
                 if (schema, name) not in keep:
                     con.execute(f"DROP {kind} {quote_ident(schema)}.{quote_ident(name)}")

@@ -190,8 +190,8 @@ class PublicationError(RuntimeError):
 
 def _keep_only(con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> None:
     """Drop every table, view and schema of the publication except `marts.<table>` for the
-    named tables and the state the incremental marts were built from (`meta.<mart>__months`,
-    orchestration/increments.py); PublicationError when one of the named tables is missing."""
+    named tables and the state the incremental marts were built from (`meta.<mart>__months` and
+    `meta.<mart>__links`, orchestration/increments.py); PublicationError when one of the named tables is missing."""
     present = user_relations(con)
     missing = sorted(set(tables) - {t for s, t, _ in present if s == PUBLISHED_SCHEMA})
     if missing:

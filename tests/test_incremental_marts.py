@@ -190,3 +190,19 @@ def test_the_published_fact_records_what_it_was_built_from(runs: dict) -> None:
     # January: D1 and its credit D7; March 2023 is gone
     assert months == [("2023-01-01", 2), ("2023-02-01", 2), ("2023-04-01", 2), ("2024-03-01", 1)]
     assert recorded == [("fct_declarations_monthly",)]
+    # the links the next night relinks from: every row's allocation_key is its allocation's
+    # key there (T2, withdrawn, is not there: its rows have none)
+    links = _query(
+        runs["nightly"],
+        "select toewijzingnummer from meta.fct_declarations_monthly__links order by 1",
+    )
+    unlike = _query(
+        runs["nightly"],
+        "select count(*) from marts.fct_declarations_monthly as fact "
+        "left join meta.fct_declarations_monthly__links as links "
+        "on fact.gemeentecode = links.gemeentecode "
+        "and fact.toewijzingnummer = links.toewijzingnummer "
+        "where fact.allocation_key is distinct from links.allocation_key",
+    )
+    assert ("T2",) not in links and ("T5",) in links
+    assert unlike == [(0,)]

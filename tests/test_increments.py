@@ -19,22 +19,30 @@ FACT = "fct_declarations_monthly"
 PEILDATUM = dt.date(2024, 7, 1)
 
 
-def _publication(path: Path, *, state: bool = True) -> Path:
+STATE = ("months", "links")
+
+
+def _publication(path: Path, *, state: tuple[str, ...] = STATE) -> Path:
     """A publication as dbt leaves it: the incremental fact with its state, another mart."""
     con = duckdb.connect(str(path))
     con.execute("create schema marts; create schema meta")
     con.execute(f"create table marts.{FACT} as select date '2024-01-01' as period_month, 5 as n")
     con.execute("create table marts.fct_trajectories as select 1 as id")
-    if state:
+    if "months" in state:
         con.execute(
             f"create table meta.{FACT}__months as "
             "select date '2024-01-01' as period_month, 1 as n_lines, 42::hugeint as fingerprint"
+        )
+    if "links" in state:
+        con.execute(
+            f"create table meta.{FACT}__links as "
+            "select '0153' as gemeentecode, 'T1' as toewijzingnummer, 'a1' as allocation_key"
         )
     con.close()
     return path
 
 
-def _published(tmp_path: Path, *, state: bool = True) -> Path:
+def _published(tmp_path: Path, *, state: tuple[str, ...] = STATE) -> Path:
     warehouse = tmp_path / "wh" / "jeugdhulp.duckdb"
     publish_marts(
         _publication(tmp_path / "next.duckdb", state=state),
@@ -76,7 +84,7 @@ def test_seed_copies_only_the_fact_and_its_state(tmp_path: Path) -> None:
     publication = tmp_path / "wh" / "jeugdhulp.publication.duckdb"
     messages: list[str] = []
     assert seed_publication(warehouse, publication, say=messages.append) == [FACT]
-    assert _tables(publication) == [f"marts.{FACT}", f"meta.{FACT}__months"]
+    assert _tables(publication) == [f"marts.{FACT}", f"meta.{FACT}__links", f"meta.{FACT}__months"]
     assert warehouse.read_bytes() == before  # copied, never opened for writing
     assert messages == [f"the next publication starts from the published {FACT}"]
     assert sorted(p.name for p in publication.parent.iterdir()) == [
@@ -105,14 +113,20 @@ def test_a_changed_definition_seeds_nothing(tmp_path: Path) -> None:
     assert not publication.exists()
 
 
-def test_a_fact_published_without_its_state_is_not_recorded(tmp_path: Path) -> None:
-    warehouse = _published(tmp_path, state=False)
-    assert _tables(warehouse) == [
-        f"marts.{FACT}",
-        "marts.fct_trajectories",
-        "meta.increments",
-        "meta.publication",
-    ]
+@pytest.mark.parametrize("state", [(), ("months",), ("links",)])
+def test_a_fact_published_without_its_state_is_not_recorded(
+    tmp_path: Path, state: tuple[str, ...]
+) -> None:
+    warehouse = _published(tmp_path, state=state)
+    assert _tables(warehouse) == sorted(
+        [
+            f"marts.{FACT}",
+            "marts.fct_trajectories",
+            "meta.increments",
+            "meta.publication",
+            *(f"meta.{FACT}__{table}" for table in state),
+        ]
+    )
     assert reusable_marts(warehouse) == []
 
 

@@ -82,27 +82,57 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- Where the allocation links the published fact was built with are kept: the (gemeentecode,
+    toewijzingnummer, allocation_key) of every effective allocation of that night. A fact row's
+    allocation_key is its allocation's key there, or none when the allocation is not there. -#}
+{% macro monthly_fact_links_state(relation) -%}
+    {{ relation.database }}.meta.{{ relation.identifier }}__links
+{%- endmacro %}
+
 {#- Pre-hook of fct_declarations_monthly: the rows of the months kept get tonight's
     allocation_key (an allocation withdrawn since, or given an effective version again, changes
-    the key of lines in every month, not only in the months whose lines changed). -#}
+    the key of lines in every month, not only in the months whose lines changed). Only the
+    allocations whose link differs between tonight and the kept links are updated (symmetric
+    difference), so the fact is not scanned for the links it holds. -#}
 {% macro monthly_fact_relink_allocations(allocations) -%}
     {%- if execute and is_incremental() -%}
+        {%- set links = monthly_fact_links_state(this) -%}
         update {{ this }} as fact
         set allocation_key = relinked.allocation_key
         from (
             select
-                kept.gemeentecode,
-                kept.toewijzingnummer,
+                changed.gemeentecode,
+                changed.toewijzingnummer,
                 allocations.allocation_key
             from (
-                select distinct gemeentecode, toewijzingnummer, allocation_key from {{ this }}
-            ) as kept
+                select distinct gemeentecode, toewijzingnummer from (
+                    (
+                        select gemeentecode, toewijzingnummer, allocation_key from {{ allocations }}
+                        except
+                        select gemeentecode, toewijzingnummer, allocation_key from {{ links }}
+                    )
+                    union all
+                    (
+                        select gemeentecode, toewijzingnummer, allocation_key from {{ links }}
+                        except
+                        select gemeentecode, toewijzingnummer, allocation_key from {{ allocations }}
+                    )
+                ) as differing
+            ) as changed
             left join {{ allocations }} as allocations
-                on kept.gemeentecode = allocations.gemeentecode
-                    and kept.toewijzingnummer = allocations.toewijzingnummer
-            where kept.allocation_key is distinct from allocations.allocation_key
+                on changed.gemeentecode = allocations.gemeentecode
+                    and changed.toewijzingnummer = allocations.toewijzingnummer
         ) as relinked
         where fact.gemeentecode = relinked.gemeentecode
             and fact.toewijzingnummer = relinked.toewijzingnummer
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Post-hook of fct_declarations_monthly: keep tonight's allocation links beside the fact. -#}
+{% macro monthly_fact_save_links(allocations) -%}
+    {%- if target.type == 'duckdb' -%}
+        create schema if not exists {{ this.database }}.meta;
+        create or replace table {{ monthly_fact_links_state(this) }} as
+        select gemeentecode, toewijzingnummer, allocation_key from {{ allocations }}
     {%- endif -%}
 {%- endmacro %}

@@ -17,6 +17,7 @@
     ],
     post_hook=[
         "{{ monthly_increment_save_state(ref('int_declarations__month_fingerprints')) }}",
+        "{{ monthly_fact_save_links(ref('int_allocations__effective')) }}",
     ],
 ) }}
 -- depends_on: {{ ref('int_declarations__month_fingerprints') }}
