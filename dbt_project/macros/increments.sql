@@ -73,13 +73,20 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Post-hook: keep tonight's fingerprints beside the mart, in its own database. -#}
-{% macro monthly_increment_save_state(fingerprints) -%}
+{#- Keep `query`'s rows as `state_table`, in schema meta of the mart's own database (DuckDB
+    only: elsewhere the mart is a plain table and keeps no state). -#}
+{% macro increment_keep_state(state_table, query) -%}
     {%- if target.type == 'duckdb' -%}
         create schema if not exists {{ this.database }}.meta;
-        create or replace table {{ monthly_increment_state(this) }} as
-        select period_month, n_lines, fingerprint from {{ fingerprints }}
+        create or replace table {{ state_table }} as {{ query }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- Post-hook: keep tonight's fingerprints beside the mart, in its own database. -#}
+{% macro monthly_increment_save_state(fingerprints) -%}
+    {{ increment_keep_state(
+        monthly_increment_state(this),
+        'select period_month, n_lines, fingerprint from ' ~ fingerprints) }}
 {%- endmacro %}
 
 {#- Where the allocation links the published fact was built with are kept: the (gemeentecode,
@@ -130,9 +137,7 @@
 
 {#- Post-hook of fct_declarations_monthly: keep tonight's allocation links beside the fact. -#}
 {% macro monthly_fact_save_links(allocations) -%}
-    {%- if target.type == 'duckdb' -%}
-        create schema if not exists {{ this.database }}.meta;
-        create or replace table {{ monthly_fact_links_state(this) }} as
-        select gemeentecode, toewijzingnummer, allocation_key from {{ allocations }}
-    {%- endif -%}
+    {{ increment_keep_state(
+        monthly_fact_links_state(this),
+        'select gemeentecode, toewijzingnummer, allocation_key from ' ~ allocations) }}
 {%- endmacro %}
