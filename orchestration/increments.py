@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from importlib import metadata
 from pathlib import Path
 
@@ -50,10 +50,13 @@ def state_tables(mart: str) -> tuple[str, ...]:
     return (f"{mart}__months", f"{mart}__links")
 
 
+def _state_keys(marts: Iterable[str]) -> set[tuple[str, str]]:
+    """The (schema, table) pairs of the state tables of `marts`."""
+    return {(META_SCHEMA, table) for mart in marts for table in state_tables(mart)}
+
+
 def _has_state(present: Collection[tuple[str, str]], mart: str) -> bool:
-    return (MARTS_SCHEMA, mart) in present and all(
-        (META_SCHEMA, table) in present for table in state_tables(mart)
-    )
+    return (MARTS_SCHEMA, mart) in present and _state_keys([mart]).issubset(present)
 
 
 def definition(mart: str, project_dir: Path = DBT_PROJECT_DIR) -> str:
@@ -89,8 +92,7 @@ def record_definitions(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def kept_tables() -> set[tuple[str, str]]:
     """The (schema, table) pairs of a publication that belong to incremental marts' state."""
-    tables = {(META_SCHEMA, t) for mart in INCREMENTAL_MARTS for t in state_tables(mart)}
-    return tables | {(META_SCHEMA, INCREMENTS_TABLE)}
+    return _state_keys(INCREMENTAL_MARTS) | {(META_SCHEMA, INCREMENTS_TABLE)}
 
 
 def reusable_marts(warehouse: Path, say: Callable[[str], None] = lambda _m: None) -> list[str]:
@@ -155,7 +157,7 @@ def seed_publication(
         con = duckdb.connect(str(partial), config=dict(duckdb_config or {}))
         try:
             keep = {(MARTS_SCHEMA, mart) for mart in marts}
-            keep |= {(META_SCHEMA, t) for mart in marts for t in state_tables(mart)}
+            keep |= _state_keys(marts)
             for schema, name, kind in user_relations(con):
                 if (schema, name) not in keep:
                     con.execute(f"DROP {kind} {quote_ident(schema)}.{quote_ident(name)}")

@@ -40,20 +40,29 @@
     {{ relation.database }}.meta.{{ relation.identifier }}__months
 {%- endmacro %}
 
+{#- The rows of `columns` in one of `tonight` and `kept` but not in the other (symmetric
+    difference: new, changed and vanished rows). -#}
+{% macro increment_differing_rows(columns, tonight, kept) -%}
+    {%- set selected = columns | join(', ') -%}
+    (
+        select {{ selected }} from {{ tonight }}
+        except
+        select {{ selected }} from {{ kept }}
+    )
+    union all
+    (
+        select {{ selected }} from {{ kept }}
+        except
+        select {{ selected }} from {{ tonight }}
+    )
+{%- endmacro %}
+
 {#- The months whose fingerprint differs between tonight and the published mart's state. -#}
 {% macro monthly_increment_changed_months(fingerprints, relation) -%}
     select period_month from (
-        (
-            select period_month, n_lines, fingerprint from {{ fingerprints }}
-            except
-            select period_month, n_lines, fingerprint from {{ monthly_increment_state(relation) }}
-        )
-        union all
-        (
-            select period_month, n_lines, fingerprint from {{ monthly_increment_state(relation) }}
-            except
-            select period_month, n_lines, fingerprint from {{ fingerprints }}
-        )
+        {{ increment_differing_rows(
+            ['period_month', 'n_lines', 'fingerprint'],
+            fingerprints, monthly_increment_state(relation)) }}
     ) as changed
 {%- endmacro %}
 
@@ -103,7 +112,6 @@
     difference), so the fact is not scanned for the links it holds. -#}
 {% macro monthly_fact_relink_allocations(allocations) -%}
     {%- if execute and is_incremental() -%}
-        {%- set links = monthly_fact_links_state(this) -%}
         update {{ this }} as fact
         set allocation_key = relinked.allocation_key
         from (
@@ -113,17 +121,9 @@
                 allocations.allocation_key
             from (
                 select distinct gemeentecode, toewijzingnummer from (
-                    (
-                        select gemeentecode, toewijzingnummer, allocation_key from {{ allocations }}
-                        except
-                        select gemeentecode, toewijzingnummer, allocation_key from {{ links }}
-                    )
-                    union all
-                    (
-                        select gemeentecode, toewijzingnummer, allocation_key from {{ links }}
-                        except
-                        select gemeentecode, toewijzingnummer, allocation_key from {{ allocations }}
-                    )
+                    {{ increment_differing_rows(
+                        ['gemeentecode', 'toewijzingnummer', 'allocation_key'],
+                        allocations, monthly_fact_links_state(this)) }}
                 ) as differing
             ) as changed
             left join {{ allocations }} as allocations
