@@ -9,13 +9,14 @@ a full ingest of the same folder into a fresh database.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from orchestration.ingest import incremental, load
+from orchestration.ingest import incremental, load, validate
 from orchestration.ingest.contract import column_names
 from orchestration.ingest.hashing import client_key
 from orchestration.ingest.load import ingest_landing
@@ -240,6 +241,139 @@ def test_rows_of_an_unknown_file_in_the_cache_stop_the_run(tmp_path: Path) -> No
     with pytest.raises(RuntimeError, match="1 allocations row.*not in the landing folder"):
         run(landing, con)
     assert raw_snapshot(con) == before
+
+
+# ------------------------------------------------ what validation keeps per landed file
+
+# Valid at PEILDATUM (2024-01-01) only until 2029-01-01 (validate.latest_plausible_date).
+LATE = {
+    "allocations/2023-03.csv": allocations_csv(
+        alloc(toewijzingnummer="T011", einddatum="2029-06-30"),
+        # breaks the range both ways: one date_out_of_range, as in a full ingest
+        alloc(toewijzingnummer="T012", ingangsdatum="2014-12-31", einddatum="2029-06-30"),
+    ),
+    "declarations/2023-03.csv": declarations_csv(
+        decl(declaratienummer="D011", einddatum="2029-06-30", begindatum="2029-06-01"),
+    ),
+}
+
+
+def at(peildatum: dt.date, landing: Path, con: duckdb.DuckDBPyConnection) -> dict:
+    ingest_landing(landing, con, hmac_key=KEY, peildatum=peildatum)
+    return raw_snapshot(con)
+
+
+def test_a_moved_peildatum_bounds_the_dates_of_rows_validated_before(
+    tmp_path: Path, reads: list[str]
+) -> None:
+    """A file's single-row rule hits are kept with it, but for the peildatum's bound on dates:
+    that part is applied every run, so rows read under one peildatum load or leave under the
+    next exactly as in a full ingest."""
+    landing = make_landing(tmp_path, {**BASE, **LATE})
+    con = duckdb.connect()
+    later = dt.date(2025, 1, 1)  # bound 2030-01-01
+    first = at(PEILDATUM, landing, con)
+    assert ("allocations/2023-03.csv", 2, "date_out_of_range", "date_out_of_range") in [
+        tuple(r)
+        for r in con.execute(
+            "SELECT source_file, source_row, rule, rules FROM raw.quarantine"
+        ).fetchall()
+    ]
+    reads.clear()
+    moved = at(later, landing, con)
+    assert reads == []
+    assert moved == at(later, landing, duckdb.connect())
+    assert moved != first
+    assert con.execute(
+        "SELECT toewijzingnummer FROM raw.allocations WHERE toewijzingnummer LIKE 'T01_'"
+    ).fetchall() == [("T011",)]
+    assert con.execute(
+        "SELECT count(*) FROM raw.declarations WHERE declaratienummer = 'D011'"
+    ).fetchall() == [(1,)]
+    assert at(PEILDATUM, landing, con) == first
+
+
+def test_changed_legacy_codes_read_every_file_again(
+    tmp_path: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kept rule hits depend on the seed of legacy codes without successor: another seed
+    is another reader version, so every file is read and validated again."""
+    seed = tmp_path / "legacy.csv"
+    seed.write_text("productcategorie,name,successor_productcategorie\n36,a,44\n")
+    monkeypatch.setattr(validate, "LEGACY_PRODUCTCATEGORIE_SEED", seed)
+    files = {
+        **BASE,
+        "allocations/2023-03.csv": allocations_csv(
+            alloc(toewijzingnummer="T013", productcategorie="36")
+        ),
+    }
+    landing = make_landing(tmp_path, files)
+    con = run(landing, duckdb.connect())
+    assert con.execute(
+        "SELECT count(*) FROM raw.allocations WHERE toewijzingnummer = 'T013'"
+    ).fetchall() == [(1,)]
+    seed.write_text("productcategorie,name,successor_productcategorie\n36,a,\n")
+    reads.clear()
+    night = raw_snapshot(run(landing, con))
+    assert sorted(reads) == sorted(files)
+    assert night == full_rebuild(landing)
+    assert con.execute(
+        "SELECT rule FROM raw.quarantine WHERE source_file = 'allocations/2023-03.csv'"
+    ).fetchall() == [("legacy_productcategorie_without_successor",)]
+
+
+def test_a_new_file_repeating_a_key_of_a_removed_one_is_compared_exactly(tmp_path: Path) -> None:
+    """The repeated keys kept with the cache keep those of files gone since (a superset):
+    the rows they pick out are compared exactly, so a key that no longer repeats decides
+    nothing, and one that repeats again is found."""
+    landing = make_landing(tmp_path, {**BASE, **NEW_MONTH})
+    con = run(landing, duckdb.connect())
+    (landing / "allocations" / "2023-02.csv").unlink()
+    (landing / "declarations" / "2023-02.csv").unlink()
+    assert raw_snapshot(run(landing, con)) == full_rebuild(landing)
+    # the removed file's T003 conflicted with the delivered one; it now loads again
+    assert con.execute(
+        "SELECT count(*) FROM raw.allocations WHERE toewijzingnummer = 'T003'"
+    ).fetchall() == [(1,)]
+    write(
+        landing,
+        {
+            "declarations/2023-04.csv": declarations_csv(
+                decl(declaratienummer="D001", bedrag="12"),  # conflicts with the delivered D001
+                decl(declaratienummer="D020"),
+                decl(declaratienummer="D020"),  # an exact duplicate within the new file
+            )
+        },
+    )
+    assert raw_snapshot(run(landing, con)) == full_rebuild(landing)
+    assert con.execute(
+        "SELECT rule, count(*) FROM raw.quarantine GROUP BY ALL ORDER BY ALL"
+    ).fetchall() == [("conflicting_declaratienummer", 2), ("unknown_allocation", 1)]  # D002
+    assert con.execute(
+        "SELECT count(*) FROM raw.declarations WHERE declaratienummer = 'D020'"
+    ).fetchall() == [(1,)]
+
+
+def test_a_new_file_given_the_id_of_a_removed_one_is_validated_afresh(tmp_path: Path) -> None:
+    """The cache numbers a new file after the highest id it holds, so a file landed after the
+    last one is removed gets that file's id: the removed file's kept rule hits must be gone."""
+    landing = make_landing(
+        tmp_path,
+        {
+            **BASE,
+            "declarations/2023-05.csv": declarations_csv(
+                decl(declaratienummer="D030", bedrag="-5")
+            ),
+        },
+    )
+    con = run(landing, duckdb.connect())
+    (landing / "declarations" / "2023-05.csv").unlink()
+    run(landing, con)
+    write(landing, {"declarations/2023-06.csv": declarations_csv(decl(declaratienummer="D031"))})
+    assert raw_snapshot(run(landing, con)) == full_rebuild(landing)
+    assert con.execute(
+        "SELECT count(*) FROM raw.declarations WHERE declaratienummer = 'D031'"
+    ).fetchall() == [(1,)]
 
 
 # --------------------------------------------------------- raw.declarations kept in place

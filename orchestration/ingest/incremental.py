@@ -2,10 +2,13 @@
 
 DEFINITIONS §2 decides over *all* delivered rows together — the latest version of an
 allocation across all files, exact duplicates across files, conflicting versions, unknown
-allocations, credits against debits — so validation (`validate.py`) always runs over every
-row of every file, as in a full reload. What is kept between runs is only the step before it:
-the reader's output per file (its rows as trimmed text with `_source_file` and
-`_source_row`, `readers.py`), which is the expensive part (CSV parsing, Parquet decoding).
+allocations, credits against debits — so validation (`validate.py`) always decides over every
+row of every file, as in a full reload. What is kept between runs is what depends on a file
+alone: the reader's output per file (its rows as trimmed text with `_source_file` and
+`_source_row`, `readers.py`), which is the expensive part (CSV parsing, Parquet decoding), and,
+once validation has seen the file (`record_file_validation`), the single-row rules its rows
+break (but for the peildatum's bound), its latest date and its rows' natural-key hashes counted
+into the set of repeated keys.
 
 A file's landed rows are reused when its path, size and SHA-256 of its content are the same
 as when they were landed, under the same reader code and DuckDB version (`reader_version`).
@@ -19,6 +22,7 @@ holds BSNs, like schema raw, and is never published). `full_refresh` drops it fi
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -37,7 +41,14 @@ from orchestration.ingest.readers import (
     parquet_batches,
     read_parquet_files,
 )
-from orchestration.sql import quote_ident, table_exists
+from orchestration.ingest.validate import (
+    file_rule_hits_sql,
+    latest_date_sql,
+    latest_plausible_date,
+    legacy_codes_without_successor,
+    new_repeated_keys_sql,
+)
+from orchestration.sql import quote_ident, quote_literal, table_exists
 
 LANDED_SCHEMA = "_ingest_landed"
 FILES_TABLE = f"{LANDED_SCHEMA}.files"
@@ -71,10 +82,25 @@ def landed_table(entity: str) -> str:
     return f"{LANDED_SCHEMA}.{entity}"
 
 
+def rule_hits_table(entity: str) -> str:
+    """(_file_seq = file_id, _source_row, rule): the single-row rules each landed row breaks,
+    but for the peildatum's bound (`validate.file_rule_hits_sql`)."""
+    return f"{LANDED_SCHEMA}.{entity}_rule_hits"
+
+
+def repeated_keys_table(entity: str) -> str:
+    """(h): natural-key hashes that occur more than once among the landed rows of the files
+    validation has seen (`validate.new_repeated_keys_sql`), and those of files gone since."""
+    return f"{LANDED_SCHEMA}.{entity}_repeated_keys"
+
+
 def reader_version() -> str:
-    """A fingerprint of the code that turns a file into landed rows (and of DuckDB, which
-    parses it): any change to the ingest package or the DuckDB version invalidates the cache."""
+    """A fingerprint of the code that turns a file into landed rows and of what decides the
+    rule hits kept with them (and of DuckDB, which parses and hashes): any change to the ingest
+    package, the legacy productcategorie codes without successor (a seed) or the DuckDB
+    version invalidates the cache."""
     digest = hashlib.sha256(duckdb.__version__.encode())
+    digest.update(",".join(legacy_codes_without_successor()).encode())
     package = Path(__file__).resolve().parent
     for source in sorted(package.glob("*.py")):
         digest.update(source.name.encode())
@@ -103,14 +129,16 @@ def land_incrementally(
     con: duckdb.DuckDBPyConnection,
     files: Sequence[LandingFile],
     land_view: Callable[[str], str],
+    hits_view: Callable[[str], str],
     say: Callable[[str], None],
     *,
     full_refresh: bool = False,
 ) -> LandingStats:
     """Bring the cache up to date with `files` and create, per entity, the view `land_view(e)`
-    over the landed rows of exactly these files, numbered by their `seq` (readers.py columns).
+    over the landed rows of exactly these files, numbered by their `seq` (readers.py columns),
+    and the view `hits_view(e)` over their kept rule hits, numbered alike.
 
-    `land_view(entity)` names a relation in a schema that exists and is dropped by the caller.
+    The views name relations in a schema that exists and is dropped by the caller.
     A file that cannot be read raises `LandingFileError`; the files landed before it stay
     cached (they are correct), nothing else changes.
     """
@@ -151,7 +179,7 @@ def land_incrementally(
             _forget(con, cached[0])
             stats.forgotten.append(rel)
             say(f"Forgot {rel}: no longer in the landing folder")
-    _create_views(con, files, current, land_view)
+    _create_views(con, files, current, land_view, hits_view)
     stats.file_ids = current
     stats.reader_version = version
     return stats
@@ -170,11 +198,16 @@ def _prepare_cache(con: duckdb.DuckDBPyConnection, version: str, full_refresh: b
     con.execute(
         f"CREATE TABLE {FILES_TABLE} (file_id INTEGER PRIMARY KEY, rel VARCHAR UNIQUE, "
         "entity VARCHAR, format VARCHAR, size BIGINT, mtime_ns BIGINT, sha256 VARCHAR, "
-        "reader_version VARCHAR, rows_read BIGINT)"
+        "reader_version VARCHAR, rows_read BIGINT, validated BOOLEAN, latest_date DATE)"
     )
     for entity in ENTITIES:
         # `_file_seq` of a landed row holds the stable file_id, not the run's file order.
         create_landing_table(con, landed_table(entity), entity)
+        con.execute(
+            f"CREATE TABLE {rule_hits_table(entity)} "
+            "(_file_seq INTEGER, _source_row BIGINT, rule VARCHAR)"
+        )
+        con.execute(f"CREATE TABLE {repeated_keys_table(entity)} (h UBIGINT)")
 
 
 @dataclass(frozen=True)
@@ -233,7 +266,7 @@ def _land_group(
         else:
             rows = {files[0].rel: land_file(con, files[0], table)}
         con.executemany(
-            f"INSERT INTO {FILES_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO {FILES_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, false, NULL)",
             [
                 [
                     ids[item.file.rel],
@@ -264,8 +297,10 @@ def _land_group(
 
 
 def _delete_rows(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
+    # The file's key hashes stay in the repeated keys: a superset is allowed there.
     for entity in ENTITIES:
         con.execute(f"DELETE FROM {landed_table(entity)} WHERE _file_seq = ?", [file_id])
+        con.execute(f"DELETE FROM {rule_hits_table(entity)} WHERE _file_seq = ?", [file_id])
     con.execute(f"DELETE FROM {FILES_TABLE} WHERE file_id = ?", [file_id])
 
 
@@ -284,8 +319,10 @@ def _create_views(
     files: Sequence[LandingFile],
     current: dict[str, int],
     land_view: Callable[[str], str],
+    hits_view: Callable[[str], str],
 ) -> None:
-    """Per entity, the landing rows of this run's files with `_file_seq` = this run's order.
+    """Per entity, the landing rows of this run's files with `_file_seq` = this run's order,
+    and their kept rule hits numbered alike (they enter and leave with their file's rows).
 
     The file order is a constant list indexed by file_id, so no join is needed. Rows enter and
     leave the cache in the same transaction as their file's registry row, so the cache holds
@@ -298,18 +335,78 @@ def _create_views(
     order = ", ".join(str(seq_by_id.get(i, 0)) for i in range(1, width + 1))
     seq = f"list_extract([{order}], _file_seq)" if seq_by_id else "NULL"
     for entity, columns in ENTITIES.items():
-        stray = con.execute(
-            f"SELECT count(*) FROM {landed_table(entity)} WHERE coalesce({seq}, 0) = 0"
-        ).fetchall()[0][0]
-        if stray:
-            raise RuntimeError(
-                f"the landed-file cache holds {stray} {entity} row(s) of files that are not in "
-                "the landing folder; delete the working database (JEUGDHULP_WORKING_DB) so "
-                "that every file is read again"
-            )
+        for table, what in ((landed_table(entity), "row"), (rule_hits_table(entity), "rule hit")):
+            stray = con.execute(
+                f"SELECT count(*) FROM {table} WHERE coalesce({seq}, 0) = 0"
+            ).fetchall()[0][0]
+            if stray:
+                raise RuntimeError(
+                    f"the landed-file cache holds {stray} {entity} {what}(s) of files that are "
+                    "not in the landing folder; delete the working database "
+                    "(JEUGDHULP_WORKING_DB) so that every file is read again"
+                )
         names = ", ".join(quote_ident(c.name) for c in columns)
         con.execute(
             f"CREATE OR REPLACE VIEW {land_view(entity)} AS SELECT {names}, _extra, "
             f"_source_file, _source_row, CAST({seq} AS INTEGER) AS _file_seq "
             f"FROM {landed_table(entity)}"
         )
+        con.execute(
+            f"CREATE OR REPLACE VIEW {hits_view(entity)} AS SELECT "
+            f"CAST({seq} AS INTEGER) AS _file_seq, _source_row, rule "
+            f"FROM {rule_hits_table(entity)}"
+        )
+
+
+def record_file_validation(con: duckdb.DuckDBPyConnection, entity: str) -> int:
+    """Keep what validation needs of each landed `entity` file it has not seen yet, in one
+    transaction with the file's `validated` mark: its rows' single-row rule hits but the
+    peildatum's, its latest valid date, and its rows' natural-key hashes counted into the
+    repeated keys. Returns the number of files recorded.
+
+    All three are functions of the file's content (and of `reader_version`, under which the
+    cache holds it), so a file is recorded once, when it is first validated; a cold cache
+    records every file, as much work as validating them did before."""
+    table = landed_table(entity)
+    new_ids = f"SELECT file_id FROM {FILES_TABLE} WHERE entity = {quote_literal(entity)} AND NOT validated"
+    seen_ids = (
+        f"SELECT file_id FROM {FILES_TABLE} WHERE entity = {quote_literal(entity)} AND validated"
+    )
+    new = f"_file_seq IN ({new_ids})"
+    count = con.execute(f"SELECT count(*) FROM ({new_ids})").fetchall()[0][0]
+    if not count:
+        return 0
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(file_rule_hits_sql(entity, table, rule_hits_table(entity), new))
+        con.execute(
+            f"UPDATE {FILES_TABLE} SET latest_date = d.latest FROM ("
+            f"SELECT _file_seq AS file_id, max({latest_date_sql(entity)}) AS latest "
+            f"FROM {table} WHERE {new} GROUP BY ALL) AS d "
+            f"WHERE {FILES_TABLE}.file_id = d.file_id"
+        )
+        con.execute(
+            new_repeated_keys_sql(
+                entity, table, new, f"_file_seq IN ({seen_ids})", repeated_keys_table(entity)
+            )
+        )
+        con.execute(
+            f"UPDATE {FILES_TABLE} SET validated = true WHERE entity = ? AND NOT validated",
+            [entity],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return int(count)
+
+
+def late_file_ids(con: duckdb.DuckDBPyConnection, entity: str, peildatum: dt.date) -> list[int]:
+    """The landed `entity` files with a valid date after the peildatum's bound of plausible
+    dates (`validate.latest_plausible_date`): the only files whose rows can break that part of
+    `date_out_of_range`. Their recorded latest date decides (`record_file_validation`)."""
+    rows = con.execute(
+        f"SELECT file_id FROM {FILES_TABLE} WHERE entity = ? AND latest_date > ? ORDER BY 1",
+        [entity, latest_plausible_date(peildatum)],
+    ).fetchall()
+    return [int(r[0]) for r in rows]

@@ -38,7 +38,13 @@ import duckdb
 
 from orchestration.ingest.contract import ENTITIES
 from orchestration.ingest.hashing import client_key_params, client_key_sql
-from orchestration.ingest.incremental import LandingStats, land_incrementally
+from orchestration.ingest.incremental import (
+    LandingStats,
+    land_incrementally,
+    late_file_ids,
+    record_file_validation,
+    repeated_keys_table,
+)
 from orchestration.ingest.raw_state import (
     assign_client_ids,
     excluded_table,
@@ -116,7 +122,7 @@ def ingest_landing(
             landed = _land(con, files, say, full_refresh)
             version = state_version(landed.reader_version, hmac_key)
             keep = state_is_current(con, version)
-            _validate(con, peildatum, say)
+            _validate(con, peildatum, say, _seq_by_file_id(files, landed))
             say("Hashing BSNs into client keys")
             _client_keys(con, hmac_key)
             say("Replacing the raw tables")
@@ -148,7 +154,12 @@ def _land(
     """The landing relation of each entity (a view over the landed-file cache); rows per file
     and the cache's file ids."""
     stats = land_incrementally(
-        con, files, lambda entity: _scratch(f"land_{entity}"), say, full_refresh=full_refresh
+        con,
+        files,
+        lambda entity: _scratch(f"land_{entity}"),
+        lambda entity: _scratch(f"hits_{entity}"),
+        say,
+        full_refresh=full_refresh,
     )
     if stats.reused:
         say(f"Landed {len(stats.read)} new or changed file(s), reused {len(stats.reused)}")
@@ -158,6 +169,7 @@ def _land(
 def _tables(entity: str) -> EntityTables:
     return EntityTables(
         land=_scratch(f"land_{entity}"),
+        hits=_scratch(f"hits_{entity}"),
         keyed=_scratch(f"keyed_{entity}"),
         dups=_scratch(f"dups_{entity}"),
         single=_scratch(f"single_{entity}"),
@@ -165,16 +177,29 @@ def _tables(entity: str) -> EntityTables:
     )
 
 
+def _seq_by_file_id(files: list[LandingFile], landed: LandingStats) -> dict[int, int]:
+    """The landed-file cache's id of each of this run's files → its `seq` in this run."""
+    return {landed.file_ids[f.rel]: f.seq for f in files}
+
+
 def _validate(
-    con: duckdb.DuckDBPyConnection, peildatum: dt.date, say: Callable[[str], None]
+    con: duckdb.DuckDBPyConnection,
+    peildatum: dt.date,
+    say: Callable[[str], None],
+    seq_by_file_id: dict[int, int],
 ) -> None:
-    """The steps of validate.py, allocations first (declarations refer to them)."""
+    """The steps of validate.py, allocations first (declarations refer to them). What depends
+    on a file alone is worked out once per landed file (`record_file_validation`)."""
     for entity in ENTITIES:
         say(f"Validating {entity}")
+        recorded = record_file_validation(con, entity)
+        if recorded:
+            say(f"Recorded the single-row rules and keys of {recorded} new {entity} file(s)")
         tables = _tables(entity)
-        con.execute(repeated_keys_sql(entity, tables))
+        con.execute(repeated_keys_sql(entity, tables, repeated_keys_table(entity)))
         con.execute(duplicates_sql(entity, tables))
-        con.execute(single_rules_sql(entity, tables, peildatum))
+        late = [seq_by_file_id[i] for i in late_file_ids(con, entity, peildatum)]
+        con.execute(single_rules_sql(entity, tables, peildatum, late))
         allocations = _tables("allocations") if entity == "declarations" else None
         con.execute(cross_rules_sql(entity, tables, allocations))
     say("Checking credit lines against their debit lines")
