@@ -368,10 +368,8 @@ def record_file_validation(con: duckdb.DuckDBPyConnection, entity: str) -> int:
     cache holds it), so a file is recorded once, when it is first validated; a cold cache
     records every file, as much work as validating them did before."""
     table = landed_table(entity)
-    new_ids = f"SELECT file_id FROM {FILES_TABLE} WHERE entity = {quote_literal(entity)} AND NOT validated"
-    seen_ids = (
-        f"SELECT file_id FROM {FILES_TABLE} WHERE entity = {quote_literal(entity)} AND validated"
-    )
+    ids = f"SELECT file_id FROM {FILES_TABLE} WHERE entity = {quote_literal(entity)} AND"
+    new_ids, seen_ids = f"{ids} NOT validated", f"{ids} validated"
     new = f"_file_seq IN ({new_ids})"
     count = con.execute(f"SELECT count(*) FROM ({new_ids})").fetchall()[0][0]
     if not count:

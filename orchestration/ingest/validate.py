@@ -210,13 +210,11 @@ def canonical(column: Column) -> str:
     return v
 
 
-def row_rule_conditions(entity: str, peildatum: dt.date | None) -> list[tuple[str, str]]:
-    """(rule, SQL condition that is true when a row breaks it) for the single-row rules.
-
-    With `peildatum` None the conditions leave out the one part that depends on it, a date
-    after `latest_plausible_date` (`date_out_of_range`): what is left is a function of the row
-    alone, kept per landed file (`incremental.record_file_validation`); `late_dates_sql` is the
-    part left out."""
+def row_rule_conditions(entity: str) -> list[tuple[str, str]]:
+    """(rule, SQL condition that is true when a row breaks it) for the single-row rules, but
+    for the one part that depends on the peildatum, a date after `latest_plausible_date`
+    (`date_out_of_range`; `late_dates_sql`). So they are a function of the row alone, kept per
+    landed file (`incremental.record_file_validation`)."""
     lower = f"DATE '{EARLIEST_DATE.isoformat()}'"
     conditions: dict[str, list[str]] = {rule: [] for rule in RULES}
     # readers.read_xml_file lands a rejected message as one row whose _extra names the reason
@@ -230,13 +228,8 @@ def row_rule_conditions(entity: str, peildatum: dt.date | None) -> list[tuple[st
         if c.type == "date":
             conditions[INVALID_DATE].append(f"{v} IS NOT NULL AND NOT {_date_ok(v)}")
             d = f"try_cast({v} AS DATE)"
-            out_of_range = [] if c.name == BIRTH_DATE_COLUMN else [f"{d} < {lower}"]
-            if peildatum is not None:
-                out_of_range.append(f"{d} > {_latest_plausible(peildatum)}")
-            if out_of_range:
-                conditions[DATE_OUT_OF_RANGE].append(
-                    f"{_date_ok(v)} AND ({' OR '.join(out_of_range)})"
-                )
+            if c.name != BIRTH_DATE_COLUMN:  # a birth date has the upper bound only
+                conditions[DATE_OUT_OF_RANGE].append(f"{_date_ok(v)} AND {d} < {lower}")
         if c.name in FORMAT_RULES:
             ok = bsn_ok_sql(v) if c.name == "bsn" else _digits_ok(v, c.digits or 0)
             conditions[FORMAT_RULES[c.name]].append(f"{v} IS NOT NULL AND NOT {ok}")
@@ -266,10 +259,6 @@ def _rule_case(rule: str, condition: str) -> str:
     return f"CASE WHEN {condition} THEN '{rule}' END"
 
 
-def _latest_plausible(peildatum: dt.date) -> str:
-    return f"DATE '{latest_plausible_date(peildatum).isoformat()}'"
-
-
 def latest_date_sql(entity: str) -> str:
     """SQL: the latest valid date among a landed row's date columns (NULL when it has none).
     A row breaks the peildatum's upper bound of `date_out_of_range` exactly when this date is
@@ -284,8 +273,8 @@ def latest_date_sql(entity: str) -> str:
 
 def late_dates_sql(entity: str, peildatum: dt.date) -> str:
     """SQL condition: the row has a valid date after `latest_plausible_date(peildatum)` (the
-    part of `date_out_of_range` that `row_rule_conditions(entity, None)` leaves out)."""
-    return f"{latest_date_sql(entity)} > {_latest_plausible(peildatum)}"
+    part of `date_out_of_range` that `row_rule_conditions` leaves out)."""
+    return f"{latest_date_sql(entity)} > DATE '{latest_plausible_date(peildatum).isoformat()}'"
 
 
 # ----------------------------------------------------------------------------- statements
@@ -413,7 +402,7 @@ def file_rule_hits_sql(entity: str, source: str, target: str, where: str) -> str
     """INSERT into `target` one (_file_seq, _source_row, rule) per single-row rule broken by a
     row of `source` that satisfies `where`, leaving out the peildatum's part (`late_dates_sql`).
     Duplicates included: whether a row is one is decided over all files, every run."""
-    cases = [_rule_case(rule, cond) for rule, cond in row_rule_conditions(entity, None)]
+    cases = [_rule_case(rule, cond) for rule, cond in row_rule_conditions(entity)]
     return (
         f"INSERT INTO {target} "
         f"SELECT {_ROW}, unnest(string_split(rules, ',')) AS rule FROM ("
