@@ -75,6 +75,7 @@ class LandingStats:
     forgotten: list[str] = field(default_factory=list)
     rows_read: dict[str, int] = field(default_factory=dict)
     file_ids: dict[str, int] = field(default_factory=dict)  # rel -> the cache's stable id
+    seq_by_file_id: dict[int, int] = field(default_factory=dict)  # the id -> seq in this run
     reader_version: str = ""  # the version the cache holds the files under
 
 
@@ -179,8 +180,9 @@ def land_incrementally(
             _forget(con, cached[0])
             stats.forgotten.append(rel)
             say(f"Forgot {rel}: no longer in the landing folder")
-    _create_views(con, files, current, land_view, hits_view)
     stats.file_ids = current
+    stats.seq_by_file_id = {current[f.rel]: f.seq for f in files}
+    _create_views(con, stats.seq_by_file_id, land_view, hits_view)
     stats.reader_version = version
     return stats
 
@@ -316,8 +318,7 @@ def _forget(con: duckdb.DuckDBPyConnection, file_id: int) -> None:
 
 def _create_views(
     con: duckdb.DuckDBPyConnection,
-    files: Sequence[LandingFile],
-    current: dict[str, int],
+    seq_by_id: dict[int, int],
     land_view: Callable[[str], str],
     hits_view: Callable[[str], str],
 ) -> None:
@@ -330,7 +331,6 @@ def _create_views(
     the view: a filter `_file_seq IN (…ids…)` cost ≈ 57 s in a national night, because once the
     new files' ids are not consecutive DuckDB copied the 58 M declaration lines ≈ 5× slower.
     """
-    seq_by_id = {current[f.rel]: f.seq for f in files}
     width = max(seq_by_id, default=0)
     order = ", ".join(str(seq_by_id.get(i, 0)) for i in range(1, width + 1))
     seq = f"list_extract([{order}], _file_seq)" if seq_by_id else "NULL"

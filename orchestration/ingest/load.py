@@ -122,7 +122,7 @@ def ingest_landing(
             landed = _land(con, files, say, full_refresh)
             version = state_version(landed.reader_version, hmac_key)
             keep = state_is_current(con, version)
-            _validate(con, peildatum, say, _seq_by_file_id(files, landed))
+            _validate(con, peildatum, say, landed.seq_by_file_id)
             say("Hashing BSNs into client keys")
             _client_keys(con, hmac_key)
             say("Replacing the raw tables")
@@ -175,11 +175,6 @@ def _tables(entity: str) -> EntityTables:
         single=_scratch(f"single_{entity}"),
         cross=_scratch(f"cross_{entity}"),
     )
-
-
-def _seq_by_file_id(files: list[LandingFile], landed: LandingStats) -> dict[int, int]:
-    """The landed-file cache's id of each of this run's files → its `seq` in this run."""
-    return {landed.file_ids[f.rel]: f.seq for f in files}
 
 
 def _validate(

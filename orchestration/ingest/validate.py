@@ -412,7 +412,7 @@ def file_rule_hits_sql(entity: str, source: str, target: str, where: str) -> str
 
 
 def single_rules_sql(
-    entity: str, tables: EntityTables, peildatum: dt.date, late_files: Sequence[int] = ()
+    entity: str, tables: EntityTables, peildatum: dt.date, late_files: Sequence[int]
 ) -> str:
     """Step 2: one row per (row, broken single-row rule), for rows that are not duplicates:
     the kept hits, and `date_out_of_range` for a date after the peildatum's bound among the
