@@ -32,8 +32,6 @@ ENV_TEMP_DIR = "JEUGDHULP_DUCKDB_TEMP_DIR"
 ENV_DBT_THREADS = "JEUGDHULP_DBT_THREADS"
 ENV_DBT_UNIT_TESTS = "JEUGDHULP_DBT_UNIT_TESTS"
 ENV_FULL_REBUILD = "JEUGDHULP_FULL_REBUILD"
-AUTO = "auto"
-"""JEUGDHULP_DBT_THREADS=auto: the default, dbt's threads chosen by the size of the delivery."""
 TRUE_FLAGS = ("true", "1", "yes")
 FALSE_FLAGS = ("false", "0", "no")
 """How a true/false setting (environment variable or run tag) may be written, lower case."""
@@ -73,10 +71,8 @@ class Settings:
     memory_limit: str = "6GB"
     threads: int = 2
     temp_directory: Path | None = None
-    # dbt runs this many models at once (each a DuckDB query on `threads` threads). None (the
-    # default, or JEUGDHULP_DBT_THREADS=auto): chosen by the size of the delivery when dbt
-    # starts (orchestration/dbt.py `auto_dbt_threads`).
-    dbt_threads: int | None = None
+    # dbt runs this many models at once (each a DuckDB query on `threads` threads).
+    dbt_threads: int = 2
     # dbt unit tests check the SQL against hand-computed cases: they do not depend on the
     # delivered data, so production runs skip them (CI runs them, tests/test_dbt_unit_tests.py).
     dbt_unit_tests: bool = False
@@ -139,10 +135,7 @@ class Settings:
         os.environ[ENV_QUARANTINE_THRESHOLD] = str(self.quarantine_threshold)
         os.environ[ENV_MEMORY_LIMIT] = self.memory_limit
         os.environ[ENV_THREADS] = str(self.threads)
-        if self.dbt_threads is None:
-            os.environ.pop(ENV_DBT_THREADS, None)
-        else:
-            os.environ[ENV_DBT_THREADS] = str(self.dbt_threads)
+        os.environ[ENV_DBT_THREADS] = str(self.dbt_threads)
         os.environ[ENV_DBT_UNIT_TESTS] = "true" if self.dbt_unit_tests else "false"
         os.environ[ENV_FULL_REBUILD] = "true" if self.full_rebuild else "false"
         if self.temp_directory is not None:
@@ -174,8 +167,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         (ENV_THREADS, "threads", int),
         (ENV_DBT_THREADS, "dbt_threads", int),
     ):
-        if name == ENV_DBT_THREADS and env.get(name, "").strip().lower() == AUTO:
-            continue
         if env.get(name):
             try:
                 kwargs[key] = cast(env[name])
@@ -192,7 +183,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
                 raise ConfigError(f"{name}={env[name]!r} is not true/false")
             kwargs[key] = flag in TRUE_FLAGS
     settings = Settings(**kwargs)  # type: ignore[arg-type]
-    if settings.threads < 1 or (settings.dbt_threads is not None and settings.dbt_threads < 1):
+    if settings.threads < 1 or settings.dbt_threads < 1:
         raise ConfigError(f"{ENV_THREADS} and {ENV_DBT_THREADS} must be at least 1")
     if settings.gap_months < 1:
         raise ConfigError(f"{ENV_GAP_MONTHS} must be at least 1")

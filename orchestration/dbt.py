@@ -8,16 +8,10 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import duckdb
 from dagster import AssetExecutionContext, AssetKey, AssetMaterialization, MetadataValue, Output
 from dagster_dbt import DagsterDbtTranslator, DbtCliInvocation, DbtCliResource, dbt_assets
 
-from orchestration.config import (
-    DBT_PROJECT_DIR,
-    ENV_DBT_THREADS,
-    full_rebuild_requested,
-    load_settings,
-)
+from orchestration.config import DBT_PROJECT_DIR, full_rebuild_requested, load_settings
 from orchestration.dbt_project import jeugdhulp_dbt_project
 from orchestration.increments import seed_publication
 from orchestration.publish import prepare_publication
@@ -101,35 +95,6 @@ def dbt_build_args(
     return args
 
 
-ONE_THREAD_FROM_LINES = 10_000_000
-"""From this many declaration lines in raw.declarations dbt builds one model at a time by default.
-Nationally (58 M lines) every large model keeps DuckDB's threads busy on its own, and two models
-at once only share them: a night's dbt build took 128–144 s with one dbt thread against 154–157 s
-with two. Regionally (3 M lines) the many small models leave DuckDB idle between statements, and
-two at once hide that: 12.8–14.5 s against 16.4–17.0 s (benchmarks/README.md, Threads)."""
-
-
-def auto_dbt_threads(
-    working_db: Path, one_thread_from: int = ONE_THREAD_FROM_LINES
-) -> tuple[int, str]:
-    """dbt's threads when JEUGDHULP_DBT_THREADS is not set (or `auto`), and why: 1 when the
-    working database holds at least `one_thread_from` declaration lines, else 2 (also when it
-    cannot be read: no raw tables yet)."""
-    try:
-        con = duckdb.connect(str(working_db), read_only=True)
-    except (duckdb.Error, OSError) as exc:
-        return 2, f"the working database could not be read ({exc})"
-    try:
-        lines = con.execute("select count(*) from raw.declarations").fetchall()[0][0]
-    except duckdb.Error:
-        return 2, "no raw.declarations in the working database"
-    finally:
-        con.close()
-    if lines >= one_thread_from:
-        return 1, f"{lines:,} declaration lines (from {one_thread_from:,}: one model at a time)"
-    return 2, f"{lines:,} declaration lines (below {one_thread_from:,}: two models at a time)"
-
-
 @dbt_assets(
     manifest=jeugdhulp_dbt_project.manifest_path,
     project=jeugdhulp_dbt_project,
@@ -158,11 +123,6 @@ def jeugdhulp_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource) ->
             say=context.log.info,
         )
     args = dbt_build_args(settings.dbt_vars(), unit_tests=settings.dbt_unit_tests)
-    if settings.dbt_threads is None:
-        # on the command line, not in the profile's variable: dbt keeps its parse state
-        threads, why = auto_dbt_threads(settings.working_db_path)
-        args += ["--threads", str(threads)]
-        context.log.info(f"dbt threads {threads}: {why}; {ENV_DBT_THREADS} sets them")
     os.environ.setdefault(DBT_LOG_LEVEL_FILE, DEFAULT_DBT_LOG_LEVEL_FILE)
     # The checks after dbt need Great Expectations (≈ 6 s of single-threaded imports): load it
     # while the dbt process starts and parses the project on one core, leaving the other idle

@@ -185,27 +185,6 @@ def test_production_build_skips_dbt_unit_tests_unless_asked() -> None:
     assert load_settings({}).dbt_unit_tests is False
     assert load_settings({"JEUGDHULP_DBT_UNIT_TESTS": "true"}).dbt_unit_tests is True
     assert load_settings({"JEUGDHULP_DBT_THREADS": "3"}).dbt_threads == 3
-    assert load_settings({}).dbt_threads is None  # chosen when dbt starts
-    assert load_settings({"JEUGDHULP_DBT_THREADS": "Auto"}).dbt_threads is None
-
-
-def test_dbt_threads_follow_the_size_of_the_delivery(tmp_path: Path) -> None:
-    import duckdb
-
-    from orchestration.dbt import auto_dbt_threads
-
-    db = tmp_path / "working.duckdb"
-    threads, why = auto_dbt_threads(db)
-    assert threads == 2 and "could not be read" in why
-    assert not db.exists()  # read-only: no database is created on the way
-    duckdb.connect(str(db)).close()
-    assert auto_dbt_threads(db) == (2, "no raw.declarations in the working database")
-    con = duckdb.connect(str(db))
-    con.execute("create schema raw; create table raw.declarations as select * from range(5)")
-    con.close()
-    assert auto_dbt_threads(db, one_thread_from=6)[0] == 2
-    threads, why = auto_dbt_threads(db, one_thread_from=5)
-    assert threads == 1 and why.startswith("5 declaration lines")
 
 
 def test_dbt_settings_reject_nonsense() -> None:
