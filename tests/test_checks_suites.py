@@ -607,21 +607,6 @@ def test_delivered_bsn_in_a_mart_is_refused(settings: Settings, value: str, refu
         assert result.success, result.summary()
 
 
-def test_delivered_bsns_of_the_ingest_are_the_set_looked_up(settings: Settings) -> None:
-    """The ingest's raw.delivered_bsns is the set of delivered BSNs when the working database has
-    it (not a union over every raw row): a value in it is refused even where the raw rows of
-    this test hold another BSN."""
-    allocations = changed(ALLOCATIONS, "b1", productcode="111222334")
-    con = duckdb.connect(str(settings.working_db_path))
-    con.execute("create schema if not exists raw")
-    con.execute("create or replace table raw.allocations as select '999999999' as bsn")
-    con.execute("create or replace table raw.declarations as select '999999999' as bsn")
-    con.execute("create or replace table raw.delivered_bsns as select '111222334' as bsn")
-    con.close()
-    result = run(settings, "marts_no_personal_data", allocations=allocations)
-    assert failed(result) == ["expect_column_values_to_be_in_set(nine_digit_values)"]
-
-
 @pytest.mark.parametrize(
     ("value", "refused"),
     [("123456782", True), (" 123456782  ", True), ("1234567820", False), ("12345678é", False)],

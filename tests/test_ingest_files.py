@@ -464,31 +464,3 @@ def test_client_ids_follow_the_client_keys_and_match_the_rows(tmp_path: Path) ->
     assert "client_id" in columns and "client_key" not in columns
     columns = [r[0] for r in con.execute("DESCRIBE raw.clients").fetchall()]
     assert columns == ["client_id", "client_key"]  # no BSN
-
-
-def test_delivered_bsns_are_the_bsns_of_the_raw_rows(tmp_path: Path) -> None:
-    """raw.delivered_bsns, what the personal-data guard looks mart values up in, holds each BSN
-    of raw.allocations and raw.declarations once, and no BSN of a quarantined row."""
-    from tests.test_ingest_support import OTHER_VALID_BSN, VALID_BSN
-
-    third = "100000009"  # 9*1 - 9 = 0: passes the eleven-test
-    landing = make_landing(
-        tmp_path,
-        {
-            "allocations/a.csv": csv_text(
-                [
-                    alloc(),
-                    alloc(toewijzingnummer="T2", bsn=OTHER_VALID_BSN),
-                    alloc(toewijzingnummer="T3", bsn=third, ingangsdatum=""),  # quarantined
-                ]
-            ),
-            "declarations/d.csv": csv_text([decl(), decl(declaratienummer="D2")]),
-        },
-    )
-    _, con = ingest(landing)
-    assert con.execute("SELECT count(*) FROM raw.quarantine").fetchall() == [(1,)]
-    delivered = con.execute("SELECT bsn FROM raw.delivered_bsns ORDER BY bsn").fetchall()
-    union = con.execute(
-        "SELECT bsn FROM raw.allocations UNION SELECT bsn FROM raw.declarations ORDER BY bsn"
-    ).fetchall()
-    assert delivered == union == sorted([(VALID_BSN,), (OTHER_VALID_BSN,)])

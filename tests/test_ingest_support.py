@@ -115,14 +115,7 @@ def ingest_rows(
     return ingest(make_landing(root, files))
 
 
-RAW_TABLES = (
-    "allocations",
-    "declarations",
-    "clients",
-    "delivered_bsns",
-    "quarantine",
-    "ingest_files",
-)
+RAW_TABLES = ("allocations", "declarations", "clients", "quarantine", "ingest_files")
 
 
 def raw_snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:

@@ -19,7 +19,7 @@ from pandas.api.typing import DataFrameGroupBy
 
 from orchestration.config import Settings
 from orchestration.publish import PUBLICATION_ALIAS, PUBLISHED_SCHEMA
-from orchestration.sql import quote_ident, table_exists
+from orchestration.sql import quote_ident
 
 MARTS_SCHEMA = PUBLISHED_SCHEMA  # the schema the checks read is the one that is published
 # The day used for "open-ended" where a date is needed: a re-entry after an open-ended
@@ -302,15 +302,10 @@ def prepare_no_personal_data(con: duckdb.DuckDBPyConnection, settings: Settings)
         # The delivered BSNs once, in a temporary table of this connection (allowed read-only);
         # each text column is then scanned on its own and only its 9-character values are
         # looked up, so no mart row is joined against tens of millions of declaration lines.
-        # raw.delivered_bsns, written by the ingest beside the raw tables, is that set already
-        # (≈ 1 M rows nationally instead of a union over ≈ 60 M lines); a working database
-        # without it (raw tables written otherwise) gets the union.
-        source = (
-            "select bsn from raw.delivered_bsns"
-            if table_exists(con, "raw", "delivered_bsns")
-            else "select bsn from raw.allocations union select bsn from raw.declarations"
+        con.execute(
+            f"create or replace temp table {DELIVERED_BSNS} as "
+            "select bsn from raw.allocations union select bsn from raw.declarations"
         )
-        con.execute(f"create or replace temp table {DELIVERED_BSNS} as {source}")
         try:
             for table, column in zip(text["table_name"], text["column_name"], strict=True):
                 n = con.execute(

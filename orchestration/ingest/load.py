@@ -11,9 +11,6 @@ validates the rows set-based in DuckDB (`validate.py`), and replaces, in one tra
   is never published; dbt staging drops it.
 - raw.clients: client_id → client_key, one row per client (no BSN). The ids are stable from
   one ingest to the next (`raw_state.py`).
-- raw.delivered_bsns: every BSN of the rows in raw.allocations and raw.declarations, once: what
-  the personal-data guard looks mart values up in (checks/frames.py), without a union of every
-  declaration line.
 - raw.quarantine: every row that breaks a rule, once, with its primary rule, all broken
   rules and the original values as JSON text.
 - raw.ingest_files: one row per file with the counts of `FileReport`.
@@ -314,10 +311,6 @@ def _replace_raw_tables(
         con.execute(
             f"CREATE OR REPLACE TABLE {RAW_SCHEMA}.clients AS SELECT client_id, client_key "
             f"FROM {_scratch('client_keys')} ORDER BY client_id"
-        )
-        con.execute(
-            f"CREATE OR REPLACE TABLE {RAW_SCHEMA}.delivered_bsns AS SELECT bsn "
-            f"FROM {_scratch('client_keys')}"
         )
         con.execute(
             f"CREATE OR REPLACE TABLE {RAW_SCHEMA}.quarantine (entity VARCHAR, "
