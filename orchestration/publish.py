@@ -26,6 +26,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.check_passes import clear_passes, current_passes, write_passed_table
 from orchestration.increments import MARTS_SCHEMA, META_SCHEMA, kept_tables, record_definitions
 from orchestration.sql import quote_ident, quote_literal, user_relations
 
@@ -99,6 +100,7 @@ def prepare_publication(publication_db: Path, working_db: Path | None = None) ->
     publication_db = Path(publication_db)
     for path in (publication_db, _wal(publication_db)):
         path.unlink(missing_ok=True)
+    clear_passes(publication_db)  # they were about the file just removed
     if working_db is not None and Path(working_db).is_file():
         con = duckdb.connect(str(working_db))
         try:
@@ -147,6 +149,7 @@ def publish_marts(
     tmp = temporary_path(warehouse)
     published_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     result = PublishResult(warehouse=warehouse, published_at=published_at)
+    passes = current_passes(publication_db)  # before the file is touched: its identity
     try:
         os.replace(publication_db, tmp)  # claimed: a kill from here on leaves a stale temporary
         if _wal(publication_db).exists():
@@ -160,6 +163,7 @@ def publish_marts(
                     0
                 ][0]
             record_definitions(con)
+            write_passed_table(con, passes)
             con.execute(
                 f"""CREATE TABLE {META_SCHEMA}.publication AS SELECT
                     ?::DATE AS peildatum, ?::TIMESTAMP AS published_at, ? AS run_id,
@@ -181,6 +185,7 @@ def publish_marts(
     finally:
         for leftover in (tmp, _wal(tmp)):
             leftover.unlink(missing_ok=True)
+    clear_passes(publication_db)
     return result
 
 

@@ -3,6 +3,9 @@
 One `@asset_check(blocking=True)` per suite in `suites.MART_SUITES`, on the mart it guards.
 A failing check has severity ERROR, which stops everything downstream of the mart in the same
 run; its metadata names the failed expectations with their unexpected counts and a sample.
+A passing check says so beside the publication it read (orchestration/check_passes.py), and
+validates only what changed since the published marts passed it, where that is safe
+(checks/scope.py; every row in a full rebuild).
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from dagster import (
     asset_check,
 )
 
+from orchestration.check_passes import checks_version, record_pass
+from orchestration.checks import scope as check_scope
 from orchestration.checks.frames import MARTS_SCHEMA
 from orchestration.checks.gx_runner import SuiteResult
 from orchestration.checks.suites import (
@@ -30,7 +35,7 @@ from orchestration.checks.suites import (
     run_all_suites,
     run_mart_suite,
 )
-from orchestration.config import Settings, load_settings
+from orchestration.config import Settings, full_rebuild_requested, load_settings
 from orchestration.publish import attach_publication
 
 __all__ = [
@@ -79,29 +84,46 @@ def _build_check(suite: MartSuite) -> AssetChecksDefinition:
             "reads": ", ".join(suite.reads),
         },
     )
-    def _check() -> AssetCheckResult:
-        return run_mart_check(suite, load_settings())
+    def _check(context) -> AssetCheckResult:  # an AssetCheckExecutionContext
+        settings = load_settings()
+        full = full_rebuild_requested(settings, context.run.tags)
+        result = run_mart_check(suite, settings, full=full)
+        context.log.info(f"{suite.name}: checked {result.metadata['scope'].value}")
+        return result
 
     return _check
 
 
-def run_mart_check(suite: MartSuite, settings: Settings) -> AssetCheckResult:
+def run_mart_check(suite: MartSuite, settings: Settings, *, full: bool = False) -> AssetCheckResult:
     """Open the working database read-only with the next publication attached (its marts are
-    what the suite checks), run the suite and turn it into a check result."""
+    what the suite checks), run the suite on every row (`full`, or where the scope cannot be
+    limited) or on the rows changed since the published marts passed it, and turn it into a
+    check result. A pass is recorded beside the publication."""
     path = Path(settings.working_db_path)
     if not path.is_file():
         raise FileNotFoundError(f"Working database {path} does not exist; run the pipeline first")
     con = duckdb.connect(str(path), read_only=True, config=settings.duckdb_config())
     try:
         attach_publication(con, settings.publication_db_path)  # the marts dbt just built
-        result = run_mart_suite(suite, con, settings)
+        scope, said = None, "every row: this check reads every mart in full"
+        if suite.scoped:
+            scope, said = check_scope.decide(con, settings, suite.name, full=full)
+        result = run_mart_suite(suite, con, settings, scope=scope)
     finally:
         con.close()
-    return check_result(result)
+    if result.success and settings.publication_db_path.is_file():
+        record_pass(
+            settings.publication_db_path,
+            suite.name,
+            peildatum=settings.peildatum,
+            gap_months=settings.gap_months,
+            version=checks_version(),
+        )
+    return check_result(result, scope=said)
 
 
-def check_result(result: SuiteResult) -> AssetCheckResult:
-    """An ERROR-severity check result whose metadata names what failed."""
+def check_result(result: SuiteResult, *, scope: str = "every row") -> AssetCheckResult:
+    """An ERROR-severity check result whose metadata names what failed and what was checked."""
     unexpected = {f.label: f.unexpected_count for f in result.failures}
     metadata: dict[str, object] = {
         "suite": result.suite_name,
@@ -111,6 +133,7 @@ def check_result(result: SuiteResult) -> AssetCheckResult:
         "rows_validated": MetadataValue.int(result.rows_validated),
         "batches": MetadataValue.int(result.batches),
         "duration_seconds": MetadataValue.float(float(result.duration_seconds)),
+        "scope": MetadataValue.text(scope),
     }
     if result.failures:
         metadata["sample"] = MetadataValue.md(_failures_markdown(result))

@@ -5,13 +5,15 @@ that reduce data (range joins, counts, the text scan) and sorts and numbers the 
 walks (the mart's own chain columns, compared as they are); the values that decide a rule (the
 client's preceding trajectory, the earliest allowed re-entry date, the expected status and
 duration) are recomputed here in pandas, independently of the dbt models, so a defect in the
-models cannot hide itself. Month arithmetic uses `pandas.DateOffset(months=n)`, which clamps to
+models cannot hide itself. With a `Scope` (checks/scope.py) a frame holds only the rows that
+changed since the published marts passed the same check, whole clients at a time. Month arithmetic uses `pandas.DateOffset(months=n)`, which clamps to
 the month's last day like SQL interval arithmetic (DEFINITIONS §4).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
@@ -20,6 +22,9 @@ from pandas.api.typing import DataFrameGroupBy
 from orchestration.config import Settings
 from orchestration.publish import PUBLICATION_ALIAS, PUBLISHED_SCHEMA
 from orchestration.sql import quote_ident
+
+if TYPE_CHECKING:
+    from orchestration.checks.scope import Scope
 
 MARTS_SCHEMA = PUBLISHED_SCHEMA  # the schema the checks read is the one that is published
 # The day used for "open-ended" where a date is needed: a re-entry after an open-ended
@@ -79,16 +84,23 @@ def marts_table(table: str) -> str:
     return f"{quote_ident(MARTS_SCHEMA)}.{quote_ident(table)}"
 
 
+def source(table: str, scope: Scope | None, *, status: bool = False) -> str:
+    """The rows of `marts.<table>` a frame reads: all, or those in `scope`."""
+    return marts_table(table) if scope is None else scope.relation(table, status=status)
+
+
 def _read_trajectories(
     con: duckdb.DuckDBPyConnection,
     spec: TrajectoryTable,
     columns: list[str],
     *,
     with_previous: bool = False,
+    scope: Scope | None = None,
+    status: bool = False,
 ) -> pd.DataFrame:
     """Trajectories with the id (and previous id) renamed to the `fct_trajectories` names."""
     select = _trajectory_columns(spec, columns, with_previous)
-    return con.sql(f"select {select} from {marts_table(spec.table)}").df()
+    return con.sql(f"select {select} from {source(spec.table, scope, status=status)}").df()
 
 
 def _trajectory_columns(spec: TrajectoryTable, columns: list[str], with_previous: bool) -> str:
@@ -107,6 +119,7 @@ def _read_chains(
     columns: list[str],
     *,
     with_previous: bool = False,
+    scope: Scope | None = None,
 ) -> pd.DataFrame:
     """Trajectories in chain order: per chain by start date (then end date, open last, then
     id), each row with `CHAIN`, its chain's number (equal chain columns, empty ones included,
@@ -120,7 +133,7 @@ def _read_chains(
     )
     sql = (
         f"select {select}, dense_rank() over (order by {chain}) as {CHAIN} "
-        f"from {marts_table(spec.table)} order by {order}"
+        f"from {source(spec.table, scope)} order by {order}"
     )
     return con.sql(sql).df()
 
@@ -130,7 +143,10 @@ def _chains(frame: pd.DataFrame) -> DataFrameGroupBy:
 
 
 def prepare_reentry_gap(
-    con: duckdb.DuckDBPyConnection, settings: Settings, spec: TrajectoryTable = TRAJECTORIES
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    spec: TrajectoryTable = TRAJECTORIES,
+    scope: Scope | None = None,
 ) -> pd.DataFrame:
     """Frame for `trajectories_reentry_gap` (DEFINITIONS §4, re-entry and the six-month rule).
 
@@ -142,7 +158,11 @@ def prepare_reentry_gap(
     previous end - 1.
     """
     frame = _read_chains(
-        con, spec, ["start_date", "end_date", "is_reentry", "gap_days"], with_previous=True
+        con,
+        spec,
+        ["start_date", "end_date", "is_reentry", "gap_days"],
+        with_previous=True,
+        scope=scope,
     )
     chains = _chains(frame)
     frame["expected_is_reentry"] = chains.cumcount() > 0
@@ -167,14 +187,17 @@ def prepare_reentry_gap(
 
 
 def prepare_no_overlap(
-    con: duckdb.DuckDBPyConnection, settings: Settings, spec: TrajectoryTable = TRAJECTORIES
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    spec: TrajectoryTable = TRAJECTORIES,
+    scope: Scope | None = None,
 ) -> pd.DataFrame:
     """Frame for `trajectories_no_overlap` (DEFINITIONS §4: trajectories are maximal chains).
 
     Adds the chain's preceding trajectory's `preceding_end_date` and whether that one is open
     ended (`follows_open_ended_trajectory`; empty for a chain's first trajectory).
     """
-    frame = _read_chains(con, spec, ["start_date", "end_date"])
+    frame = _read_chains(con, spec, ["start_date", "end_date"], scope=scope)
     frame["open_ended"] = frame["end_date"].isna()
     chains = _chains(frame)
     frame["preceding_end_date"] = chains["end_date"].shift(1)
@@ -184,7 +207,10 @@ def prepare_no_overlap(
 
 
 def prepare_status_dates(
-    con: duckdb.DuckDBPyConnection, settings: Settings, spec: TrajectoryTable = TRAJECTORIES
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    spec: TrajectoryTable = TRAJECTORIES,
+    scope: Scope | None = None,
 ) -> pd.DataFrame:
     """Frame for `trajectories_status_dates` (DEFINITIONS §4, status as of the peildatum).
 
@@ -196,6 +222,8 @@ def prepare_status_dates(
         con,
         spec,
         ["client_key", "start_date", "end_date", "status", "duration_days", "n_allocations"],
+        scope=scope,
+        status=True,
     )
     peildatum = pd.Timestamp(settings.peildatum)
     end = frame["end_date"]
@@ -212,7 +240,7 @@ def prepare_status_dates(
 
 
 def prepare_allocations_in_one_trajectory(
-    con: duckdb.DuckDBPyConnection, settings: Settings
+    con: duckdb.DuckDBPyConnection, settings: Settings, scope: Scope | None = None
 ) -> pd.DataFrame:
     """Frame for `allocations_in_one_trajectory` (DEFINITIONS §4, trajectories are chains of
     the client's jeugdhulp allocations; §3 `counts_as_jeugdhulp`).
@@ -227,14 +255,14 @@ def prepare_allocations_in_one_trajectory(
         with allocations as (
             select row_number() over () as allocation_row, allocation_key, client_key,
                    counts_as_jeugdhulp, trajectory_id, ingangsdatum, einddatum
-            from {marts_table("fct_allocations")}
+            from {source("fct_allocations", scope)}
         ),
         containing as (
             select a.allocation_row,
                    count(*) as n_containing,
                    string_agg(t.trajectory_id, ',' order by t.start_date, t.trajectory_id) as ids
             from allocations as a
-            join {marts_table("fct_trajectories")} as t
+            join {source("fct_trajectories", scope)} as t
               on t.client_key = a.client_key
              and t.start_date <= a.ingangsdatum
              and coalesce(t.end_date, 'infinity'::date) >= coalesce(a.einddatum, 'infinity'::date)
@@ -258,15 +286,16 @@ def prepare_allocations_in_one_trajectory(
 
 
 def prepare_trajectory_allocation_count(
-    con: duckdb.DuckDBPyConnection, settings: Settings
+    con: duckdb.DuckDBPyConnection, settings: Settings, scope: Scope | None = None
 ) -> pd.DataFrame:
     """Frame for `trajectories_allocation_count` (DEFINITIONS §4): per trajectory its stated
-    `n_allocations` and the number of effective allocations naming it."""
+    `n_allocations` and the number of effective allocations naming it (counted over every
+    allocation, also when only some trajectories are in scope)."""
     sql = f"""
         select t.trajectory_id,
                t.n_allocations,
                coalesce(named.n, 0) as allocations_naming_trajectory
-        from {marts_table("fct_trajectories")} as t
+        from {source("fct_trajectories", scope)} as t
         left join (
             select trajectory_id, count(*) as n
             from {marts_table("fct_allocations")}

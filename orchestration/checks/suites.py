@@ -3,7 +3,9 @@
 A `MartSuite` names the check, the expectation suite (JSON in `expectations/suites/`), the mart
 it guards, the marts it reads, and the function that prepares the validated frame. The trajectory
 suites run on `fct_trajectories` and, with the same JSON, on `fct_segment_trajectories`.
-DEFINITIONS §7: results are published only after all of these pass.
+DEFINITIONS §7: results are published only after all of these pass. A suite that is
+`scoped` may validate only the clients whose rows changed since the published marts passed it
+(checks/scope.py); the others always read everything.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import pandas as pd
 
 from orchestration.checks import frames
 from orchestration.checks.gx_runner import DEFAULT_BATCH_ROWS, SuiteResult, run_suite
+from orchestration.checks.scope import Scope
 from orchestration.config import Settings
 
 Prepare = Callable[[duckdb.DuckDBPyConnection, Settings], pd.DataFrame]
@@ -31,6 +34,7 @@ class MartSuite:
     prepare: Prepare
     description: str
     reads: tuple[str, ...] = ()  # other marts the frame is read from
+    scoped: bool = True  # its frame can be limited to a Scope (a `scope` keyword of prepare)
 
     @property
     def tables(self) -> tuple[str, ...]:
@@ -106,6 +110,7 @@ MART_SUITES: tuple[MartSuite, ...] = (
             "DEFINITIONS §7: no column of any table in schema marts is named like a BSN, name, "
             "birth date or address, and no text value is a 9-digit (BSN-like) string."
         ),
+        scoped=False,  # every table and column of the marts, every run
     ),
     *_trajectory_suites(frames.SEGMENT_TRAJECTORIES, "segment_"),
 )
@@ -138,8 +143,11 @@ def run_mart_suite(
     settings: Settings,
     *,
     batch_rows: int = DEFAULT_BATCH_ROWS,
+    scope: Scope | None = None,
 ) -> SuiteResult:
-    """Prepare the suite's frame from `con` and validate it. A missing mart fails the suite."""
+    """Prepare the suite's frame from `con` and validate it. A missing mart fails the suite.
+    With a `scope` (only for a `scoped` suite) the frame holds the rows in scope; an empty one
+    passes: nothing the suite decides on changed."""
     started = time.perf_counter()
     missing = missing_tables(con, suite.tables)
     if missing:
@@ -153,7 +161,21 @@ def run_mart_suite(
             error=f"missing table(s): {', '.join(f'marts.{t}' for t in missing)}",
             description=suite.description,
         )
-    frame = suite.prepare(con, settings)
+    if scope is not None and not suite.scoped:
+        raise ValueError(f"suite {suite.name} always checks every row")
+    frame = (
+        suite.prepare(con, settings) if scope is None else suite.prepare(con, settings, scope=scope)
+    )
+    if scope is not None and frame.empty:
+        return SuiteResult(
+            suite_name=suite.name,
+            success=True,
+            evaluated_expectations=0,
+            rows_validated=0,
+            batches=0,
+            duration_seconds=round(time.perf_counter() - started, 3),
+            description=suite.description,
+        )
     result = run_suite(suite.suite, frame, batch_rows=batch_rows)
     return SuiteResult(
         suite_name=suite.name,
