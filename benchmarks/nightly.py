@@ -215,6 +215,24 @@ def increment_lines(run: PipelineRun) -> list[str]:
     return said
 
 
+def check_table(runs: dict[str, PipelineRun]) -> str:
+    """Per Great Expectations check: seconds and rows validated in each run (the night's checks
+    validate only the clients that changed, docs/INCREMENTAL.md "The checks")."""
+    names = sorted({c["name"] for run in runs.values() for c in run.checks})
+    by_run = {label: {c["name"]: c for c in run.checks} for label, run in runs.items()}
+    rows = []
+    for name in names:
+        row: list[object] = [name]
+        for label in runs:
+            check = by_run[label].get(name)
+            row += (
+                [seconds(check["seconds"]), count(check["rows_validated"])] if check else ["-", "-"]
+            )
+        rows.append(row)
+    headers = ["GX check"] + [f"{label} {what}" for label in runs for what in ("s", "rows")]
+    return render(headers, rows)
+
+
 def _pipeline_row(label: str, run: PipelineRun) -> list[object]:
     read, reused = files_read(run)
     stage = {s.name: s.seconds for s in run.stages}
@@ -269,6 +287,14 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help="the credit lines of the N months before the cut-off arrive with the night",
     )
+    parser.add_argument(
+        "--night-days",
+        type=int,
+        default=1,
+        metavar="N",
+        help="the night (and the rebuild it is compared with) runs N days after the base run's "
+        "peildatum, as the nightly schedule does (default 1; 0: the same peildatum)",
+    )
     parser.add_argument("--ingest-only", action="store_true")
     parser.add_argument("--skip-verify", action="store_true", help="no full rebuild to compare")
     args = parser.parse_args(argv)
@@ -294,6 +320,9 @@ def main(argv: list[str] | None = None) -> int:
         + ")"
     )
     say("Timing the host probe (fixed work) …")
+    header += (
+        f"; the night runs {args.night_days} day(s) after the base run's peildatum {PEILDATUM}"
+    )
     header += "\nhost probe (fixed work, lower is faster): " + probe.measure().text()
     if args.ingest_only:
         return _ingest_only(landing, folder, header, say)
@@ -301,18 +330,21 @@ def main(argv: list[str] | None = None) -> int:
     say("base run (history, cold) …")
     base = run_pipeline(landing, folder / "runs" / "nightly", peildatum=PEILDATUM, label="base")
     link_files(folder / "split" / "month", landing)
-    say("nightly run (history + new month, warm cache) …")
+    night = PEILDATUM + dt.timedelta(days=args.night_days)
+    say(f"nightly run (history + new month, warm cache, peildatum {night}) …")
     nightly = run_pipeline(
-        landing, folder / "runs" / "nightly", peildatum=PEILDATUM, fresh=False, label="nightly"
+        landing, folder / "runs" / "nightly", peildatum=night, fresh=False, label="nightly"
     )
+    runs = {"base": base, "nightly": nightly}
     rows = [_pipeline_row("base: history, cold", base), _pipeline_row("nightly: + month", nightly)]
     differences: dict[str, dict[str, tuple[int, int]]] = {}
     if not args.skip_verify:
         say("full rebuild of the same folder (cold) …")
         rebuild = run_pipeline(
-            landing, folder / "runs" / "rebuild", peildatum=PEILDATUM, label="rebuild"
+            landing, folder / "runs" / "rebuild", peildatum=night, label="rebuild"
         )
         rows.append(_pipeline_row("full rebuild, cold", rebuild))
+        runs["rebuild"] = rebuild
         if nightly.published and rebuild.published:
             differences["marts"] = compare_databases(nightly.warehouse, rebuild.warehouse, "marts")
             differences["raw"] = compare_databases(nightly.working_db, rebuild.working_db, "raw")
@@ -331,6 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     out = [header, "", render(headers, rows)]
     out += ["", "nightly run's log: " + "; ".join(increment_lines(nightly) or ["(nothing)"])]
+    out += ["", check_table(runs)]
     ok = nightly.published
     for schema, tables in differences.items():
         same, line = verdict(schema, tables)
