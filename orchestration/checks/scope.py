@@ -249,7 +249,7 @@ def _touched_clients(con: duckdb.DuckDBPyConnection) -> pa.Table:
             f"(select {ident} from {relation} where client_key in ({changed_clients}))"
         )
     try:
-        return con.execute(
+        return con.sql(
             "select client_key from (" + " union ".join(closure) + ") where client_key is not null"
         ).to_arrow_table()
     finally:
