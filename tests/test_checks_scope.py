@@ -151,6 +151,32 @@ def test_every_scoped_frame_reads_only_the_columns_the_scope_compares(name: str)
     assert len(whole) == len(scoped) == 1
 
 
+@pytest.mark.parametrize("name", SCOPED)
+def test_every_scoped_suite_decides_row_by_row(name: str) -> None:
+    """Scoping is sound for expectations that decide per row (or per id); the suites in the
+    repository hold only those, so nights are scoped."""
+    assert check_scope.not_per_row(get_mart_suite(name).suite) == ""
+
+
+def test_an_expectation_with_mostly_or_a_table_bound_means_checking_everything(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    suite = {"expectations": [{"type": "expect_column_values_to_be_in_set", "kwargs": {}}]}
+    monkeypatch.setattr(check_scope, "load_suite_json", lambda _name: suite)
+    assert check_scope.not_per_row("x") == ""
+    suite["expectations"][0]["kwargs"]["mostly"] = 0.95
+    assert check_scope.not_per_row("x") == "expect_column_values_to_be_in_set"
+    suite["expectations"] = [{"type": "expect_table_row_count_to_be_between", "kwargs": {}}]
+    assert check_scope.not_per_row("x") == "expect_table_row_count_to_be_between"
+    con = duckdb.connect()
+    scope, said = check_scope.decide(con, Settings(), "x", "x")
+    assert scope is None
+    assert (
+        said
+        == "expect_table_row_count_to_be_between does not decide row by row: every row is checked"
+    )
+
+
 # --- pass records ------------------------------------------------------------------------------
 
 

@@ -107,7 +107,7 @@ def run_mart_check(suite: MartSuite, settings: Settings, *, full: bool = False) 
         attach_publication(con, settings.publication_db_path)  # the marts dbt just built
         scope, said = None, "every row: this check reads every mart in full"
         if suite.scoped:
-            scope, said = check_scope.decide(con, settings, suite.name, full=full)
+            scope, said = check_scope.decide(con, settings, suite.name, suite.suite, full=full)
         result = run_mart_suite(suite, con, settings, scope=scope)
     finally:
         con.close()

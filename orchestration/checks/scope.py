@@ -35,6 +35,7 @@ import duckdb
 import pyarrow as pa
 
 from orchestration.check_passes import checks_version, file_identity, published_pass
+from orchestration.checks.gx_runner import load_suite_json
 from orchestration.config import Settings
 from orchestration.publish import PUBLICATION_ALIAS, PUBLISHED_SCHEMA
 from orchestration.sql import quote_ident, quote_literal
@@ -80,6 +81,19 @@ CHECKED_COLUMNS: Mapping[str, tuple[str, ...]] = {
         "einddatum",
     ),
 }
+# Expectations that decide row by row (or, for uniqueness, by id: the closure brings every row
+# sharing a touched row's id into the frame). Any other, or one with `mostly`, is checked in full.
+PER_ROW_EXPECTATIONS = frozenset(
+    {
+        "expect_column_values_to_not_be_null",
+        "expect_column_values_to_be_null",
+        "expect_column_values_to_be_in_set",
+        "expect_column_values_to_be_between",
+        "expect_column_values_to_be_unique",
+        "expect_column_pair_values_to_be_equal",
+        "expect_column_pair_values_a_to_be_greater_than_b",
+    }
+)
 ID_COLUMNS = {
     "fct_trajectories": "trajectory_id",
     "fct_segment_trajectories": "segment_trajectory_id",
@@ -137,13 +151,18 @@ def decide(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
     check: str,
+    suite: str,
     *,
     full: bool = False,
 ) -> tuple[Scope | None, str]:
-    """The scope of `check` on the next publication attached to `con`, or None (check all) with
-    the reason. Creates `CLIENTS_TABLE` in `con` when it returns a scope."""
+    """The scope of `check` (validating expectation suite `suite`) on the next publication
+    attached to `con`, or None (check all) with the reason. Creates `CLIENTS_TABLE` in `con`
+    when it returns a scope."""
     if full:
         return None, "full rebuild: every row is checked"
+    unsafe = not_per_row(suite)
+    if unsafe:
+        return None, f"{unsafe} does not decide row by row: every row is checked"
     warehouse = Path(settings.warehouse)
     if not warehouse.is_file():
         return None, "nothing published yet: every row is checked"
@@ -191,6 +210,15 @@ def decide(
         gap_months=settings.gap_months,
     )
     return scope, scope.describe()
+
+
+def not_per_row(suite: str) -> str:
+    """The first expectation of `suite` that a frame of some clients cannot decide ('' if none)."""
+    for expectation in load_suite_json(suite).get("expectations", []):
+        kwargs = expectation.get("kwargs") or {}
+        if expectation["type"] not in PER_ROW_EXPECTATIONS or kwargs.get("mostly") is not None:
+            return str(expectation["type"])
+    return ""
 
 
 def _columns(con: duckdb.DuckDBPyConnection, catalog: str, table: str) -> dict[str, str]:
