@@ -126,3 +126,31 @@ def test_clean_marts_pass_the_same_checks_and_publish(
         raise_on_error=False,
     )
     assert result.success
+
+
+def test_the_publish_step_alone_refuses_a_publication_whose_checks_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a run stopped by a failing check, its publication file is still there: selecting
+    only the publish asset (no check runs) must not put it in front of analysts."""
+    warehouse = _publish_once(tmp_path)
+    before = warehouse.read_bytes()
+    monkeypatch.setenv("JEUGDHULP_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("JEUGDHULP_PEILDATUM", "2024-01-01")
+    from orchestration.assets.publish import build_publish_asset
+    from orchestration.checks.asset_checks import build_mart_checks
+    from orchestration.config import load_settings
+
+    publish = build_publish_asset([AssetKey(["marts", m]) for m in MARTS])
+    failed = materialize(
+        [_saboteur(EARLY_REENTRY), publish, *build_mart_checks()],
+        instance=DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+    assert not failed.success
+    assert load_settings().publication_db_path.is_file()
+    alone = materialize([publish], instance=DagsterInstance.ephemeral(), raise_on_error=False)
+    assert not alone.success
+    (failure,) = [e for e in alone.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert "trajectories_reentry_gap" in str(failure.event_specific_data.error)
+    assert warehouse.read_bytes() == before

@@ -9,11 +9,14 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
+    Failure,
     MaterializeResult,
     MetadataValue,
     asset,
 )
 
+from orchestration.check_passes import current_passes
+from orchestration.checks.suites import MART_SUITES
 from orchestration.config import load_settings
 from orchestration.publish import PUBLISHED_SCHEMA, publish_marts
 
@@ -26,6 +29,10 @@ def mart_keys(dbt_assets: AssetsDefinition) -> list[AssetKey]:
 
 def build_publish_asset(marts: Sequence[AssetKey]) -> AssetsDefinition:
     tables = [k.path[-1] for k in marts]
+    # Every blocking check on these marts must have passed on the very file published: a
+    # publication whose checks failed in an earlier run, or never ran (the asset selected
+    # alone), is refused.
+    required = sorted(s.name for s in MART_SUITES if all(t in tables for t in s.tables))
 
     @asset(
         key=PUBLISHED_WAREHOUSE,
@@ -42,6 +49,18 @@ def build_publish_asset(marts: Sequence[AssetKey]) -> AssetsDefinition:
     )
     def published_warehouse(context: AssetExecutionContext) -> MaterializeResult:
         settings = load_settings()
+        passed = {p.check for p in current_passes(settings.publication_db_path)}
+        missing = [name for name in required if name not in passed]
+        if missing and settings.publication_db_path.is_file():
+            raise Failure(
+                description=(
+                    f"the next publication {settings.publication_db_path} has not passed the "
+                    f"blocking check(s) {', '.join(missing)}: they failed, or did not run on this "
+                    "file. Materialize the marts with their checks (the whole job) before "
+                    "publishing; the published warehouse is untouched."
+                ),
+                metadata={"checks_not_passed": MetadataValue.json(missing)},
+            )
         result = publish_marts(
             settings.publication_db_path,
             settings.warehouse,
