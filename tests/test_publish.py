@@ -46,6 +46,7 @@ def test_publish_keeps_only_the_named_marts_and_metadata(tmp_path: Path) -> None
     assert [t[0] for t in tables] == [
         "marts.fct_a",
         "marts.fct_b",
+        "meta.checks_passed",
         "meta.increments",
         "meta.publication",
     ]
@@ -146,3 +147,30 @@ def test_a_mart_built_as_a_view_is_not_published(tmp_path: Path) -> None:
             _publication(tmp_path / "next.duckdb", 2), wh, ["fct_a", "v_a"], peildatum=PEILDATUM
         )
     assert wh.read_bytes() == before
+
+
+def test_the_checks_passed_on_the_published_file_are_recorded_with_it(tmp_path: Path) -> None:
+    """A pass counts for the file it was taken on: passes of that file are published in
+    meta.checks_passed, a pass taken before the file changed is not, and none outlive the
+    publication (nor a new one's preparation)."""
+    from orchestration.check_passes import passes_dir, record_pass
+    from orchestration.publish import prepare_publication
+
+    work = _publication(tmp_path / "next.duckdb", 3)
+    record_pass(work, "stale", peildatum=PEILDATUM, gap_months=6, version="v1")
+    con = duckdb.connect(str(work))
+    con.execute("create table marts.fct_c as select 1 as x")  # the file changes after that pass
+    con.close()
+    record_pass(work, "fresh", peildatum=PEILDATUM, gap_months=6, version="v1")
+    wh = tmp_path / "out" / "wh.duckdb"
+    publish_marts(work, wh, ["fct_a"], peildatum=PEILDATUM)
+    con = duckdb.connect(str(wh), read_only=True)
+    assert con.execute("select * from meta.checks_passed").fetchall() == [
+        ("fresh", "v1", PEILDATUM, 6)
+    ]
+    con.close()
+    assert not passes_dir(work).exists()
+    again = _publication(tmp_path / "next.duckdb", 2)
+    record_pass(again, "fresh", peildatum=PEILDATUM, gap_months=6, version="v1")
+    prepare_publication(again)
+    assert not passes_dir(again).exists()
