@@ -114,7 +114,7 @@ def write_passed_table(con: duckdb.DuckDBPyConnection, passes: list[CheckPass]) 
     con.execute("CREATE SCHEMA IF NOT EXISTS meta")
     con.execute(
         f"CREATE OR REPLACE TABLE meta.{PASSED_TABLE} "
-        "(check_name VARCHAR, version VARCHAR, peildatum DATE, gap_months INTEGER)"
+        "(blocking_check VARCHAR, version VARCHAR, peildatum DATE, gap_months INTEGER)"
     )
     for record in passes:
         con.execute(
@@ -134,7 +134,7 @@ def published_pass(con: duckdb.DuckDBPyConnection, catalog: str, check: str) -> 
         return None
     rows = con.execute(
         f'SELECT version, peildatum, gap_months FROM "{catalog}".meta.{PASSED_TABLE} '
-        "WHERE check_name = ?",
+        "WHERE blocking_check = ?",
         [check],
     ).fetchall()
     if len(rows) != 1:
