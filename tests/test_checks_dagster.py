@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import AssetCheckSeverity, AssetKey, asset, materialize
+from dagster import AssetCheckSeverity, AssetKey, asset, build_asset_check_context, materialize
 
 from orchestration.checks.asset_checks import SUITE_NAMES, build_mart_checks
 
@@ -78,7 +78,7 @@ def test_checks_on_marts_not_in_the_code_location_are_left_out() -> None:
 
 def test_passing_check_reports_what_it_validated(working_db) -> None:
     working_db("closed")
-    result = status_check()()
+    result = status_check()(build_asset_check_context())
     assert result.passed
     assert result.severity == AssetCheckSeverity.ERROR
     assert result.metadata["rows_validated"].value == 1
@@ -88,7 +88,7 @@ def test_passing_check_reports_what_it_validated(working_db) -> None:
 
 def test_failing_check_returns_passed_false_naming_the_expectation(working_db) -> None:
     working_db("ended")  # 2021-03-31 + 1 day + 6 months <= 2024-01-01: closed, not ended
-    result = status_check()()
+    result = status_check()(build_asset_check_context())
     assert result.passed is False
     assert result.severity == AssetCheckSeverity.ERROR
     label = "expect_column_pair_values_to_be_equal(status, expected_status)"
