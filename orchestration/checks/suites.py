@@ -151,31 +151,15 @@ def run_mart_suite(
     started = time.perf_counter()
     missing = missing_tables(con, suite.tables)
     if missing:
-        return SuiteResult(
-            suite_name=suite.name,
-            success=False,
-            evaluated_expectations=0,
-            rows_validated=0,
-            batches=0,
-            duration_seconds=round(time.perf_counter() - started, 3),
-            error=f"missing table(s): {', '.join(f'marts.{t}' for t in missing)}",
-            description=suite.description,
-        )
+        error = f"missing table(s): {', '.join(f'marts.{t}' for t in missing)}"
+        return _nothing_validated(suite, started, success=False, error=error)
     if scope is not None and not suite.scoped:
         raise ValueError(f"suite {suite.name} always checks every row")
     frame = (
         suite.prepare(con, settings) if scope is None else suite.prepare(con, settings, scope=scope)
     )
     if scope is not None and frame.empty:
-        return SuiteResult(
-            suite_name=suite.name,
-            success=True,
-            evaluated_expectations=0,
-            rows_validated=0,
-            batches=0,
-            duration_seconds=round(time.perf_counter() - started, 3),
-            description=suite.description,
-        )
+        return _nothing_validated(suite, started, success=True)
     result = run_suite(suite.suite, frame, batch_rows=batch_rows)
     return SuiteResult(
         suite_name=suite.name,
@@ -185,6 +169,22 @@ def run_mart_suite(
         batches=result.batches,
         duration_seconds=round(time.perf_counter() - started, 3),
         failures=result.failures,
+        description=suite.description,
+    )
+
+
+def _nothing_validated(
+    suite: MartSuite, started: float, *, success: bool, error: str | None = None
+) -> SuiteResult:
+    """The result of a suite that validated no row: a mart missing, or nothing in scope."""
+    return SuiteResult(
+        suite_name=suite.name,
+        success=success,
+        evaluated_expectations=0,
+        rows_validated=0,
+        batches=0,
+        duration_seconds=round(time.perf_counter() - started, 3),
+        error=error,
         description=suite.description,
     )
 
