@@ -261,12 +261,11 @@ def test_an_unchanged_night_checks_no_row_and_passes(published: Path, tmp_path: 
 def test_a_changed_client_is_checked_alone_and_its_defect_found(
     published: Path, tmp_path: Path
 ) -> None:
-    client = "(select client_key from marts.fct_trajectories where is_reentry limit 1)"
-    settings = _night(
+    client = "(select min(client_key) from marts.fct_trajectories where is_reentry)"
+    settings = _night(  # a re-entry that no longer says so: wrong whatever its dates
         published,
         tmp_path,
-        "update marts.fct_trajectories set start_date = start_date - 5, gap_days = gap_days - 5 "
-        f"where is_reentry and client_key = {client}",
+        f"update marts.fct_trajectories set is_reentry = false where client_key = {client}",
     )
     passed, scope, rows = _check("trajectories_reentry_gap", settings)
     assert not passed
@@ -285,7 +284,7 @@ def test_a_removed_trajectory_puts_its_client_in_scope(published: Path, tmp_path
         published,
         tmp_path,
         "delete from marts.fct_trajectories where trajectory_id in (select previous_trajectory_id "
-        "from marts.fct_trajectories where is_reentry limit 1)",
+        "from marts.fct_trajectories where is_reentry order by trajectory_id limit 1)",
     )
     passed, scope, _ = _check("trajectories_reentry_gap", settings)
     assert not passed
@@ -295,15 +294,15 @@ def test_a_removed_trajectory_puts_its_client_in_scope(published: Path, tmp_path
 SHARED_ID = {
     "trajectories_status_dates": (
         "insert into marts.fct_trajectories select * replace ('new-client' as client_key) "
-        "from marts.fct_trajectories where not is_reentry limit 1"
+        "from marts.fct_trajectories where not is_reentry order by trajectory_id limit 1"
     ),
     "segment_trajectories_status_dates": (
         "insert into marts.fct_segment_trajectories select * replace ('new-client' as client_key) "
-        "from marts.fct_segment_trajectories where not is_reentry limit 1"
+        "from marts.fct_segment_trajectories where not is_reentry order by segment_trajectory_id limit 1"
     ),
     "allocations_in_one_trajectory": (
         "insert into marts.fct_allocations select * replace ('new-client' as client_key, "
-        "false as counts_as_jeugdhulp, null as trajectory_id) from marts.fct_allocations limit 1"
+        "false as counts_as_jeugdhulp, null as trajectory_id) from marts.fct_allocations order by allocation_key limit 1"
     ),
 }
 
