@@ -75,12 +75,20 @@ def passes_dir(publication_db: Path) -> Path:
 
 
 def record_pass(
-    publication_db: Path, check: str, *, peildatum: dt.date, gap_months: int, version: str
+    publication_db: Path,
+    check: str,
+    *,
+    peildatum: dt.date,
+    gap_months: int,
+    version: str,
+    identity: str | None = None,
 ) -> Path:
-    """Say that `check` passed on the publication file as it is now."""
+    """Say that `check` passed on the publication file as it was when the check began reading
+    it (`identity`; default: as it is now). Changed since, the pass counts for nothing."""
     folder = passes_dir(publication_db)
     folder.mkdir(parents=True, exist_ok=True)
-    record = CheckPass(check, version, peildatum, gap_months, file_identity(publication_db))
+    identity = file_identity(publication_db) if identity is None else identity
+    record = CheckPass(check, version, peildatum, gap_months, identity)
     path = folder / f"{check}.json"
     tmp = path.with_suffix(".tmp")
     tmp.write_text(record.as_json(), encoding="utf-8")

@@ -25,7 +25,7 @@ from dagster import (
 )
 from dagster._core.errors import DagsterInvalidPropertyError  # not exported at the top level
 
-from orchestration.check_passes import checks_version, record_pass
+from orchestration.check_passes import checks_version, file_identity, record_pass
 from orchestration.checks import scope as check_scope
 from orchestration.checks.frames import MARTS_SCHEMA
 from orchestration.checks.gx_runner import SuiteResult
@@ -111,22 +111,25 @@ def run_mart_check(suite: MartSuite, settings: Settings, *, full: bool = False) 
     path = Path(settings.working_db_path)
     if not path.is_file():
         raise FileNotFoundError(f"Working database {path} does not exist; run the pipeline first")
+    publication = settings.publication_db_path
+    identity = file_identity(publication) if publication.is_file() else None
     con = duckdb.connect(str(path), read_only=True, config=settings.duckdb_config())
     try:
-        attach_publication(con, settings.publication_db_path)  # the marts dbt just built
+        attach_publication(con, publication)  # the marts dbt just built
         scope, said = None, "every row: this check reads every mart in full"
         if suite.scoped:
             scope, said = check_scope.decide(con, settings, suite.name, suite.suite, full=full)
         result = run_mart_suite(suite, con, settings, scope=scope)
     finally:
         con.close()
-    if result.success and settings.publication_db_path.is_file():
+    if result.success and identity is not None:
         record_pass(
-            settings.publication_db_path,
+            publication,
             suite.name,
             peildatum=settings.peildatum,
             gap_months=settings.gap_months,
             version=checks_version(),
+            identity=identity,  # the file as the check found it: changed since, it counts not
         )
     return check_result(result, scope=said)
 
