@@ -15,6 +15,7 @@ with the file they were about.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -48,10 +49,12 @@ class CheckPass:
         return cls(**(data | {"peildatum": dt.date.fromisoformat(data["peildatum"])}))
 
 
+@functools.cache
 def checks_version() -> str:
     """A SHA-256 of everything that decides a check's verdict on given marts: the suites, the
     code that prepares and validates their frames, this module, and the versions of the
-    libraries that evaluate them. Another version checks everything once."""
+    libraries that evaluate them. Another version checks everything once. Computed once per
+    process: it describes the code this process loaded (each check asked it twice)."""
     digest = hashlib.sha256()
     files = sorted(EXPECTATIONS_DIR.glob("suites/*.json")) + sorted(CHECKS_CODE.glob("*.py"))
     files.append(Path(__file__))

@@ -6,8 +6,9 @@ walks (the mart's own chain columns, compared as they are); the values that deci
 client's preceding trajectory, the earliest allowed re-entry date, the expected status and
 duration) are recomputed here in pandas, independently of the dbt models, so a defect in the
 models cannot hide itself. With a `Scope` (checks/scope.py) a frame holds only the rows that
-changed since the published marts passed the same check, whole clients at a time. Month arithmetic uses `pandas.DateOffset(months=n)`, which clamps to
-the month's last day like SQL interval arithmetic (DEFINITIONS §4).
+changed since the published marts passed the same check, whole clients at a time. Month
+arithmetic uses `pandas.DateOffset(months=n)`, which clamps to the month's last day like SQL
+interval arithmetic (DEFINITIONS §4).
 """
 
 from __future__ import annotations
