@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.config import EXPECTATIONS_DIR, PROJECT_ROOT
+from orchestration.sql import quote_ident, table_exists
 
 PASSED_TABLE = "checks_passed"  # in schema meta of the published warehouse
 CHECKS_CODE = PROJECT_ROOT / "orchestration" / "checks"
@@ -136,15 +137,10 @@ def write_passed_table(con: duckdb.DuckDBPyConnection, passes: list[CheckPass]) 
 
 def published_pass(con: duckdb.DuckDBPyConnection, catalog: str, check: str) -> CheckPass | None:
     """The pass of `check` recorded in the warehouse attached to `con` as `catalog`."""
-    present = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'meta' "
-        "AND table_name = ?",
-        [catalog, PASSED_TABLE],
-    ).fetchall()[0][0]
-    if not present:
+    if not table_exists(con, "meta", PASSED_TABLE, catalog=catalog):
         return None
     rows = con.execute(
-        f'SELECT version, peildatum, gap_months FROM "{catalog}".meta.{PASSED_TABLE} '
+        f"SELECT version, peildatum, gap_months FROM {quote_ident(catalog)}.meta.{PASSED_TABLE} "
         "WHERE blocking_check = ?",
         [check],
     ).fetchall()

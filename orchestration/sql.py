@@ -23,13 +23,16 @@ def quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    """Whether the database `con` is on has table `schema.table`."""
+def table_exists(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, catalog: str | None = None
+) -> bool:
+    """Whether the database `con` is on (or the attached database `catalog`) has table
+    `schema.table`."""
     return bool(
         con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
-            "AND table_name = ? AND table_catalog = current_database()",
-            [schema, table],
+            "AND table_name = ? AND table_catalog = coalesce(?, current_database())",
+            [schema, table, catalog],
         ).fetchall()[0][0]
     )
 
