@@ -73,6 +73,26 @@ EARLY_REENTRY = """
 """
 
 
+def _run_with_saboteur(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sql: str):
+    """Publish the worked cases once, then run the saboteur (`sql` on the next publication),
+    the publish asset and every mart check. Returns (warehouse, its bytes before, the publish
+    asset, the run's result)."""
+    warehouse = _publish_once(tmp_path)
+    before = warehouse.read_bytes()
+    monkeypatch.setenv("JEUGDHULP_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("JEUGDHULP_PEILDATUM", "2024-01-01")
+    from orchestration.assets.publish import build_publish_asset
+    from orchestration.checks.asset_checks import build_mart_checks
+
+    publish = build_publish_asset([AssetKey(["marts", m]) for m in MARTS])
+    result = materialize(
+        [_saboteur(sql), publish, *build_mart_checks()],
+        instance=DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+    return warehouse, before, publish, result
+
+
 @pytest.mark.parametrize(
     ("sql", "failing_check"),
     [
@@ -83,21 +103,10 @@ EARLY_REENTRY = """
 def test_violating_row_blocks_publication_and_keeps_previous_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sql: str, failing_check: str
 ) -> None:
-    warehouse = _publish_once(tmp_path)
-    before = warehouse.read_bytes()
-
-    monkeypatch.setenv("JEUGDHULP_WAREHOUSE", str(warehouse))
-    monkeypatch.setenv("JEUGDHULP_PEILDATUM", "2024-01-01")
-    from orchestration.assets.publish import PUBLISHED_WAREHOUSE, build_publish_asset
-    from orchestration.checks.asset_checks import build_mart_checks
+    warehouse, before, _, result = _run_with_saboteur(tmp_path, monkeypatch, sql)
+    from orchestration.assets.publish import PUBLISHED_WAREHOUSE
     from orchestration.cli import _failures
 
-    publish = build_publish_asset([AssetKey(["marts", m]) for m in MARTS])
-    result = materialize(
-        [_saboteur(sql), publish, *build_mart_checks()],
-        instance=DagsterInstance.ephemeral(),
-        raise_on_error=False,
-    )
     assert not result.success
     _, failed_checks = _failures(result)
     assert failing_check in {c["check"] for c in failed_checks}
@@ -113,18 +122,7 @@ def test_clean_marts_pass_the_same_checks_and_publish(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The control: the same harness without a bad row publishes (so the test above can fail)."""
-    warehouse = _publish_once(tmp_path)
-    monkeypatch.setenv("JEUGDHULP_WAREHOUSE", str(warehouse))
-    monkeypatch.setenv("JEUGDHULP_PEILDATUM", "2024-01-01")
-    from orchestration.assets.publish import build_publish_asset
-    from orchestration.checks.asset_checks import build_mart_checks
-
-    publish = build_publish_asset([AssetKey(["marts", m]) for m in MARTS])
-    result = materialize(
-        [_saboteur("select 1"), publish, *build_mart_checks()],
-        instance=DagsterInstance.ephemeral(),
-        raise_on_error=False,
-    )
+    _, _, _, result = _run_with_saboteur(tmp_path, monkeypatch, "select 1")
     assert result.success
 
 
@@ -133,20 +131,9 @@ def test_the_publish_step_alone_refuses_a_publication_whose_checks_failed(
 ) -> None:
     """After a run stopped by a failing check, its publication file is still there: selecting
     only the publish asset (no check runs) must not put it in front of analysts."""
-    warehouse = _publish_once(tmp_path)
-    before = warehouse.read_bytes()
-    monkeypatch.setenv("JEUGDHULP_WAREHOUSE", str(warehouse))
-    monkeypatch.setenv("JEUGDHULP_PEILDATUM", "2024-01-01")
-    from orchestration.assets.publish import build_publish_asset
-    from orchestration.checks.asset_checks import build_mart_checks
+    warehouse, before, publish, failed = _run_with_saboteur(tmp_path, monkeypatch, EARLY_REENTRY)
     from orchestration.config import load_settings
 
-    publish = build_publish_asset([AssetKey(["marts", m]) for m in MARTS])
-    failed = materialize(
-        [_saboteur(EARLY_REENTRY), publish, *build_mart_checks()],
-        instance=DagsterInstance.ephemeral(),
-        raise_on_error=False,
-    )
     assert not failed.success
     assert load_settings().publication_db_path.is_file()
     alone = materialize([publish], instance=DagsterInstance.ephemeral(), raise_on_error=False)

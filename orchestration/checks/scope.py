@@ -35,6 +35,7 @@ import duckdb
 import pyarrow as pa
 
 from orchestration.check_passes import checks_version, file_identity, published_pass
+from orchestration.checks.frames import SEGMENT_TRAJECTORIES, TRAJECTORIES, TrajectoryTable
 from orchestration.checks.gx_runner import load_suite_json
 from orchestration.config import Settings
 from orchestration.publish import PUBLICATION_ALIAS, PUBLISHED_SCHEMA
@@ -43,35 +44,27 @@ from orchestration.sql import quote_ident, quote_literal
 PUBLISHED_ALIAS = "published_before"  # the warehouse, attached read-only while the scope is read
 CLIENTS_TABLE = "_check_scope_clients"  # temporary table of the connection
 
+# The columns of a trajectory mart that any check reads besides its id and chain columns.
+_TRAJECTORY_COLUMNS = (
+    "start_date",
+    "end_date",
+    "status",
+    "duration_days",
+    "n_allocations",
+    "is_reentry",
+    "gap_days",
+)
+
+
+def _trajectory_checked_columns(mart: TrajectoryTable) -> tuple[str, ...]:
+    return (mart.id_column, *mart.chain_columns, *_TRAJECTORY_COLUMNS, mart.previous_id_column)
+
+
 # Per mart: the columns any check reads (frames.py). Changes to other columns cannot change a
 # verdict. tests/test_checks_scope.py runs every frame on marts cut down to these columns.
 CHECKED_COLUMNS: Mapping[str, tuple[str, ...]] = {
-    "fct_trajectories": (
-        "trajectory_id",
-        "client_key",
-        "start_date",
-        "end_date",
-        "status",
-        "duration_days",
-        "n_allocations",
-        "is_reentry",
-        "gap_days",
-        "previous_trajectory_id",
-    ),
-    "fct_segment_trajectories": (
-        "segment_trajectory_id",
-        "client_key",
-        "dimension",
-        "dimension_value",
-        "start_date",
-        "end_date",
-        "status",
-        "duration_days",
-        "n_allocations",
-        "is_reentry",
-        "gap_days",
-        "previous_segment_trajectory_id",
-    ),
+    TRAJECTORIES.table: _trajectory_checked_columns(TRAJECTORIES),
+    SEGMENT_TRAJECTORIES.table: _trajectory_checked_columns(SEGMENT_TRAJECTORIES),
     "fct_allocations": (
         "allocation_key",
         "client_key",
@@ -95,8 +88,8 @@ PER_ROW_EXPECTATIONS = frozenset(
     }
 )
 ID_COLUMNS = {
-    "fct_trajectories": "trajectory_id",
-    "fct_segment_trajectories": "segment_trajectory_id",
+    TRAJECTORIES.table: TRAJECTORIES.id_column,
+    SEGMENT_TRAJECTORIES.table: SEGMENT_TRAJECTORIES.id_column,
     "fct_allocations": "allocation_key",
 }
 
