@@ -359,6 +359,19 @@ def test_credit_naming_no_loaded_debit_is_credit_without_debit(tmp_path: Path) -
     )
 
 
+def test_credit_naming_a_quarantined_debit_is_credit_without_debit(tmp_path: Path) -> None:
+    """The debit exists but does not load (it breaks a rule of its own): a credit on it has no
+    loaded debit to lower."""
+    debit = decl(eenheid="")
+    credit = decl(declaratienummer="C001", debet_credit="C", vorig_declaratienummer="D001")
+    _, con = ingest_rows(tmp_path, allocations=[alloc()], declarations=[debit, credit])
+    assert [(q["source_row"], q["rule"]) for q in quarantined(con)] == [
+        (1, "missing_required"),
+        (2, "credit_without_debit"),
+    ]
+    assert loaded(con, "declarations", "debet_credit") == []
+
+
 def test_full_credit_of_a_debit_loads(tmp_path: Path) -> None:
     credit = decl(declaratienummer="C001", debet_credit="C", vorig_declaratienummer="D001")
     _, con = ingest_rows(tmp_path, allocations=[alloc()], declarations=[decl(), credit])

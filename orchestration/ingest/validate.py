@@ -480,13 +480,19 @@ def credit_rules_sql(tables: EntityTables, debits: str, credits: str) -> list[st
     per step.
     """
     land = tables.land
+    named = f"{debits}_named"
     return [
         # only the debits some credit line names: every use below looks a debit up by a
-        # credit's vorig_declaratienummer (nationally 3 M of 55 M debit lines)
-        f"CREATE OR REPLACE TABLE {debits} AS SELECT l.declaratienummer AS nr, "
-        f"CAST(l.bedrag AS BIGINT) AS bedrag FROM {land} AS l "
+        # credit's vorig_declaratienummer (nationally 3 M of 55 M debit lines). Picked out
+        # first and then tested for being loaded: in one statement DuckDB tested every debit
+        # line of the delivery against the duplicate and rule hits before the names (11.3 s
+        # nationally against 1.6 s)
+        f"CREATE OR REPLACE TABLE {named} AS SELECT l._file_seq, l._source_row, "
+        f"l.declaratienummer AS nr, l.bedrag FROM {land} AS l "
         f"WHERE l.debet_credit = 'D' AND l.declaratienummer IN (SELECT c.vorig_declaratienummer "
-        f"FROM {land} AS c WHERE c.debet_credit = 'C') AND {tables.clean('l')}",
+        f"FROM {land} AS c WHERE c.debet_credit = 'C')",
+        f"CREATE OR REPLACE TABLE {debits} AS SELECT l.nr, CAST(l.bedrag AS BIGINT) AS bedrag "
+        f"FROM {named} AS l WHERE {tables.clean('l')}",
         f"CREATE OR REPLACE TABLE {credits} AS SELECT l._file_seq, l._source_row, d.nr, "
         "d.bedrag AS debit_bedrag, CAST(l.bedrag AS BIGINT) AS bedrag, "
         "row_number() OVER (PARTITION BY d.nr ORDER BY l._file_seq, l._source_row) AS k, "
