@@ -165,6 +165,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from dagster import DagsterInstance
 
     from orchestration.dbt_project_prepare import ensure_manifest
+    from orchestration.run_lock import RunInProgress, exclusive_run
 
     ensure_manifest()
     from orchestration.definitions import defs
@@ -174,15 +175,25 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"Running the pipeline: landing {settings.landing_dir}, peildatum {settings.peildatum}, "
         f"warehouse {settings.warehouse}"
     )
-    started = time.perf_counter()
     job = defs.resolve_job_def(PIPELINE_JOB_NAME)
-    with DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": args.log_level}}}},
-        )
-    elapsed = time.perf_counter() - started
+    try:
+        with exclusive_run(
+            settings.working_db_path,
+            wait=not args.no_wait,
+            say=_say,
+            about=str(settings.landing_dir),
+        ):
+            started = time.perf_counter()
+            with DagsterInstance.get() as instance:
+                result = job.execute_in_process(
+                    instance=instance,
+                    raise_on_error=False,
+                    run_config={"loggers": {"console": {"config": {"log_level": args.log_level}}}},
+                )
+            elapsed = time.perf_counter() - started
+    except RunInProgress as exc:
+        _say(f"\nNOT started (--no-wait): {exc}. The previous warehouse is unchanged.")
+        return EXIT_BLOCKED
     failed_steps, failed_checks = _failures(result)
     published = result.success and not failed_steps and not failed_checks
     # The per-file counts come from this run's ingestion (raw/ingest_files materialised, even
@@ -292,6 +303,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read every landing file again and build every mart from nothing "
         "(env JEUGDHULP_FULL_REBUILD; same results, slower)",
+    )
+    run.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="when another `jeugdhulp run` is working on the same working database, exit 1 at "
+        "once instead of waiting for it",
     )
     run.add_argument(
         "--log-level",
