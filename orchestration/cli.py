@@ -181,7 +181,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             settings.working_db_path,
             wait=not args.no_wait,
             say=_say,
-            about=str(settings.landing_dir),
+            about=f"landing {settings.landing_dir}",
         ):
             started = time.perf_counter()
             with DagsterInstance.get() as instance:

@@ -2,10 +2,10 @@
 
 Two runs on the same working database cannot both work: DuckDB lets one process write the file,
 so the second run failed in whichever step first met the other's lock ("Could not set lock on
-file … Conflicting lock is held"), and with other timing the step that failed was the first
-run's. `jeugdhulp run` therefore holds an exclusive lock on `<working database>.run.lock` for the
-whole run: a second run waits for it (and says which run it waits for), or with `--no-wait`
-stops at once. The lock is the operating system's (`flock`): it goes with the process, so a run
+file … Conflicting lock is held"), and with other timing that step could be the first run's.
+`jeugdhulp run` therefore holds an exclusive lock on `<working database>.run.lock` for the whole
+run: a second run waits for it (and says which run it waits for), or with `--no-wait` stops at
+once. The lock is the operating system's (`flock`): it goes with the process, so a run
 that is killed leaves nothing to clean up.
 
 Runs that the Dagster daemon or UI launch (the nightly schedule, the sensor, "Materialize") do not
@@ -43,7 +43,8 @@ def _holder(lock: IO[str]) -> str:
         info = {}
     if not isinstance(info, dict) or "pid" not in info:
         return "another run"
-    return f"the run of process {info['pid']} (started {info.get('started', '?')})"
+    about = f", {info['about']}" if info.get("about") else ""
+    return f"the run of process {info['pid']} (started {info.get('started', '?')}{about})"
 
 
 @contextmanager
@@ -57,7 +58,8 @@ def exclusive_run(
     """Hold the working database's run lock for the `with` block.
 
     When another process holds it: with `wait`, say so and block until it is free; without,
-    raise `RunInProgress`. `about` (e.g. the landing folder) is recorded for the next waiter."""
+    raise `RunInProgress`. `about` (e.g. the landing folder) is recorded for the next waiter,
+    whose message names it."""
     path = lock_path(working_db)
     path.parent.mkdir(parents=True, exist_ok=True)
     # a+ : never truncates on open, so a waiter can read the holder's note

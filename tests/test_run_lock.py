@@ -47,6 +47,7 @@ def test_a_second_run_without_wait_is_refused_and_names_the_holder(tmp_path: Pat
         with pytest.raises(RunInProgress) as refused, exclusive_run(working_db, wait=False):
             pytest.fail("entered while another process holds the lock")
         assert f"process {proc.pid}" in str(refused.value)
+        assert "the other landing" in str(refused.value)
         assert str(working_db) in str(refused.value)
     finally:
         proc.communicate("")
@@ -112,4 +113,5 @@ def test_the_cli_refuses_a_second_run_with_no_wait(
     assert code == EXIT_BLOCKED
     err = capsys.readouterr().err
     assert "NOT started" in err and f"process {proc.pid}" in err
+    assert "the other landing" in err
     assert not working_db.exists() and not warehouse.exists()
