@@ -13,6 +13,16 @@ from pathlib import Path
 
 import pytest
 
+# The skip policy (a skip fails a CI run unless allow-listed; a summary of skips at the end).
+from tests.skip_policy import (  # noqa: F401  (hooks, found by name)
+    pytest_addoption,
+    pytest_collectreport,
+    pytest_configure,
+    pytest_runtest_logreport,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CASES = FIXTURES / "cases" / "trajectories"
