@@ -126,7 +126,8 @@ CUT_DOWN = {
     "fct_allocations": """
         select 'A1' as allocation_key, 'C1' as client_key, true as counts_as_jeugdhulp,
                'T1' as trajectory_id, date '2021-01-01' as ingangsdatum,
-               date '2021-03-31' as einddatum""",
+               date '2021-03-31' as einddatum, 'TW1' as toewijzingnummer,
+               '0153' as gemeentecode, 'ambulant' as hulpvorm, null::varchar as segment""",
 }
 
 

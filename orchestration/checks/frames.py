@@ -397,3 +397,123 @@ def _bsn_predicate(column: str) -> str:
         f"and (case when regexp_full_match(trim({column}), '{NINE_DIGITS}') "
         f"then ({weighted} - {digits[8]}) % 11 end) = 0"
     )
+
+
+# ------------------------------------------------------------ trajectories and their allocations
+
+SPAN_TRAJECTORIES = "_span_trajectories"  # temporary table of the connection
+_TRAJECTORY_ROW = "_trajectory_row"
+_EPOCH = pd.Timestamp("1970-01-01")
+# An open-ended einddatum as a day number in the running covered_until: after every real date.
+_OPEN_DAY = 10**8
+
+
+def _chain_allocations(spec: TrajectoryTable, scope: Scope | None) -> str:
+    """SQL: the allocations a chain of `spec` is built from (DEFINITIONS §4), with the chain
+    columns of `spec`: per client the jeugdhulp allocations; per (client, dimension,
+    dimension_value) the jeugdhulp allocations of that hulpvorm or segment (an allocation
+    without one is in no chain of that dimension)."""
+    allocations = source("fct_allocations", scope)
+    columns = "toewijzingnummer, gemeentecode, ingangsdatum, einddatum"
+    if spec.chain_columns == ("client_key",):
+        return f"select client_key, {columns} from {allocations} where counts_as_jeugdhulp"
+    return " union all ".join(
+        f"select client_key, '{dimension}' as dimension, {dimension} as dimension_value, "
+        f"{columns} from {allocations} where counts_as_jeugdhulp and {dimension} is not null"
+        for dimension in ("hulpvorm", "segment")
+    )
+
+
+def prepare_allocation_span(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    spec: TrajectoryTable = TRAJECTORIES,
+    scope: Scope | None = None,
+) -> pd.DataFrame:
+    """Frame for `trajectories_allocation_span` (DEFINITIONS §4: a trajectory is a maximal
+    chain without a break of the gap months, from its first ingangsdatum to covered_until).
+
+    DuckDB joins each trajectory to the allocations of its chain whose ingangsdatum lies in
+    [start_date, end_date or +inf], in §4 order (ingangsdatum, einddatum with open last,
+    toewijzingnummer, gemeentecode). Pandas then walks them again: a running covered_until
+    (open = infinity) and, per trajectory, `has_inner_gap` (some allocation starts on or after
+    the day after the covered_until before it + the gap months: it should have started a new
+    trajectory; `split_ingangsdatum` is the first such start), `expected_start_date` (first
+    ingangsdatum), `expected_end_date` (latest einddatum, empty iff one is open-ended) and
+    `expected_n_allocations`.
+    """
+    chain_equal = " and ".join(
+        f"a.{quote_ident(c)} = t.{quote_ident(c)}" for c in spec.chain_columns
+    )
+    chain_select = ", ".join(quote_ident(c) for c in spec.chain_columns)
+    con.execute(
+        f"create or replace temp table {SPAN_TRAJECTORIES} as "
+        f"select row_number() over () as {_TRAJECTORY_ROW}, "
+        f"{quote_ident(spec.id_column)} as trajectory_id, {chain_select}, "
+        f"start_date, end_date, n_allocations from {source(spec.table, scope)}"
+    )
+    try:
+        trajectories = con.sql(
+            f"select {_TRAJECTORY_ROW}, trajectory_id, start_date, end_date, n_allocations "
+            f"from {SPAN_TRAJECTORIES} order by {_TRAJECTORY_ROW}"
+        ).df()
+        allocations = con.sql(
+            f"""
+            select t.{_TRAJECTORY_ROW}, a.ingangsdatum, a.einddatum
+            from {SPAN_TRAJECTORIES} as t
+            join ({_chain_allocations(spec, scope)}) as a
+              on {chain_equal}
+             and a.ingangsdatum >= t.start_date
+             and (t.end_date is null or a.ingangsdatum <= t.end_date)
+            order by t.{_TRAJECTORY_ROW}, a.ingangsdatum, a.einddatum is null, a.einddatum,
+                     a.toewijzingnummer, a.gemeentecode
+            """
+        ).df()
+    finally:
+        con.execute(f"drop table if exists {SPAN_TRAJECTORIES}")
+
+    group = allocations[_TRAJECTORY_ROW]
+    start = allocations["ingangsdatum"]
+    end = allocations["einddatum"]
+    end_day = ((end - _EPOCH).dt.days).fillna(_OPEN_DAY).astype("int64")
+    covered = end_day.groupby(group, sort=False).cummax()
+    before = covered.groupby(group, sort=False).shift(1)  # covered_until before this allocation
+    before_date = _EPOCH + pd.to_timedelta(before.where(before < _OPEN_DAY), unit="D")
+    earliest_split = before_date + ONE_DAY + pd.DateOffset(months=settings.gap_months)
+    splits = start >= earliest_split  # never for a chain's first or after an open one (NaT)
+
+    per = pd.DataFrame(
+        {
+            _TRAJECTORY_ROW: group,
+            "ingangsdatum": start,
+            "einddatum": end,
+            "open_ended": end.isna(),
+            "split_ingangsdatum": start.where(splits),
+        }
+    ).groupby(_TRAJECTORY_ROW, sort=False)
+    summary = pd.DataFrame(
+        {
+            "expected_start_date": per["ingangsdatum"].min(),
+            "any_open": per["open_ended"].any(),
+            "latest_end": per["einddatum"].max(),
+            "expected_n_allocations": per["ingangsdatum"].size(),
+            "split_ingangsdatum": per["split_ingangsdatum"].min(),
+        }
+    )
+    summary["expected_end_date"] = summary["latest_end"].where(~summary["any_open"])
+    summary["has_inner_gap"] = summary["split_ingangsdatum"].notna()
+    frame = trajectories.join(
+        summary[
+            [
+                "expected_start_date",
+                "expected_end_date",
+                "expected_n_allocations",
+                "has_inner_gap",
+                "split_ingangsdatum",
+            ]
+        ],
+        on=_TRAJECTORY_ROW,
+    )
+    frame["expected_n_allocations"] = frame["expected_n_allocations"].fillna(0).astype("int64")
+    frame["has_inner_gap"] = frame["has_inner_gap"].fillna(False).astype(bool)
+    return frame.drop(columns=_TRAJECTORY_ROW)

@@ -72,6 +72,11 @@ CHECKED_COLUMNS: Mapping[str, tuple[str, ...]] = {
         "trajectory_id",
         "ingangsdatum",
         "einddatum",
+        # the chains the allocation-span checks rebuild: §4 order and the segment dimensions
+        "toewijzingnummer",
+        "gemeentecode",
+        "hulpvorm",
+        "segment",
     ),
 }
 # Expectations that decide row by row (or, for uniqueness, by id: the closure brings every row

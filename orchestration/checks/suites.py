@@ -75,6 +75,18 @@ def _trajectory_suites(spec: frames.TrajectoryTable, prefix: str) -> list[MartSu
                 "peildatum; ids unique; at least one allocation."
             ),
         ),
+        MartSuite(
+            name=f"{prefix}trajectories_allocation_span",
+            suite="trajectories_allocation_span",
+            table=spec.table,
+            prepare=partial(frames.prepare_allocation_span, spec=spec),
+            reads=("fct_allocations",),
+            description=(
+                f"DEFINITIONS §4: each of the {what} is the chain of the allocations that start "
+                "within it: no break of the gap months inside it, start, end and n_allocations "
+                "as those allocations say."
+            ),
+        ),
     ]
 
 
