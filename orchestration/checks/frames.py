@@ -517,3 +517,188 @@ def prepare_allocation_span(
     frame["expected_n_allocations"] = frame["expected_n_allocations"].fillna(0).astype("int64")
     frame["has_inner_gap"] = frame["has_inner_gap"].fillna(False).astype(bool)
     return frame.drop(columns=_TRAJECTORY_ROW)
+
+
+# ------------------------------------------------------------- effective versions from raw
+
+RAW_ALLOCATIONS = "raw.allocations"
+LEGACY_CATEGORIES = "reference.ijw_productcategorie_2015"
+# Per gemeente, the allocations breaking each rule of `allocations_effective_versions`.
+EFFECTIVE_VERSION_RULES = (
+    "withdrawn_published",
+    "effective_missing",
+    "effective_repeated",
+    "not_delivered",
+    "dates_differ",
+    "aanbieder_differs",
+    "product_differs",
+)
+EXAMPLES = 5  # allocation numbers named per gemeente and rule
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+    schema, table = qualified.split(".")
+    return bool(
+        con.execute(
+            "select count(*) from duckdb_tables() where database_name = current_database() "
+            "and schema_name = ? and table_name = ?",
+            [schema, table],
+        ).fetchall()[0][0]
+    )
+
+
+def prepare_effective_versions(con: duckdb.DuckDBPyConnection, settings: Settings) -> pd.DataFrame:
+    """Frame for `allocations_effective_versions` (DEFINITIONS §2: the effective version of an
+    allocation, withdrawal), read against the delivered versions in `raw.allocations` of the
+    working database, which the models do not own.
+
+    DuckDB recomputes per (gemeentecode, toewijzingnummer) the latest version (highest
+    dagtekening; an empty one below dated ones, and among those the later file `_file_seq`,
+    then the later row `_source_row`) and whether it withdraws the allocation (einddatum before
+    ingangsdatum), and compares it with the rows of `marts.fct_allocations`. A delivered legacy
+    productcategorie is compared as its successor (reference.ijw_productcategorie_2015), an
+    empty productcode as none. The frame holds one row per gemeente with, per rule, the
+    allocation numbers that break it (up to five, then how many in all; empty when none), so it
+    stays small nationally. No BSN is read.
+    """
+    if not _table_exists(con, RAW_ALLOCATIONS):
+        raise RuntimeError(
+            f"{RAW_ALLOCATIONS} is missing from the working database: the delivered versions "
+            "the effective allocations are checked against"
+        )
+    category = "v.productcategorie"
+    legacy_join = ""
+    if _table_exists(con, LEGACY_CATEGORIES):
+        category = "coalesce(legacy.successor_productcategorie, v.productcategorie)"
+        legacy_join = (
+            f"left join {LEGACY_CATEGORIES} as legacy "
+            "on legacy.productcategorie = v.productcategorie"
+        )
+    # Over `compared` below: one row per allocation delivered or published.
+    flags = {
+        "withdrawn_published": "withdrawn and n_rows > 0",
+        "effective_missing": "effective and coalesce(n_rows, 0) = 0",
+        "effective_repeated": "effective and n_rows > 1",
+        "not_delivered": "not delivered",
+        "dates_differ": "effective and dates_differ",
+        "aanbieder_differs": "effective and aanbieder_differs",
+        "product_differs": "effective and product_differs",
+    }
+    listed = ", ".join(
+        f"""case when count(*) filter (where {flag}) > 0 then
+                array_to_string((list(toewijzingnummer order by toewijzingnummer)
+                    filter (where {flag}))[1:{EXAMPLES}], ', ')
+                || case when count(*) filter (where {flag}) > {EXAMPLES}
+                        then ' (' || count(*) filter (where {flag}) || ' in all)' else '' end
+            end as {rule}"""
+        for rule, flag in flags.items()
+    )
+    sql = f"""
+        with versions as (
+            select v.gemeentecode, v.toewijzingnummer, v.aanbieder_agb,
+                   {category} as productcategorie, nullif(v.productcode, '') as productcode,
+                   v.ingangsdatum, v.einddatum,
+                   row_number() over (
+                       partition by v.gemeentecode, v.toewijzingnummer
+                       order by v.dagtekening desc nulls last, v._file_seq desc,
+                                v._source_row desc
+                   ) as version_rank
+            from {RAW_ALLOCATIONS} as v
+            {legacy_join}
+        ),
+        effective as (
+            select *, coalesce(einddatum < ingangsdatum, false) as withdrawn
+            from versions where version_rank = 1
+        ),
+        published as (
+            select m.gemeentecode, m.toewijzingnummer, count(*) as n_rows,
+                   bool_or(m.ingangsdatum is distinct from e.ingangsdatum
+                           or m.einddatum is distinct from e.einddatum) as dates_differ,
+                   bool_or(m.aanbieder_agb is distinct from e.aanbieder_agb) as aanbieder_differs,
+                   bool_or(m.productcategorie is distinct from e.productcategorie
+                           or m.productcode is distinct from e.productcode) as product_differs
+            from {marts_table("fct_allocations")} as m
+            left join effective as e using (gemeentecode, toewijzingnummer)
+            group by m.gemeentecode, m.toewijzingnummer
+        ),
+        compared as (
+            select coalesce(e.gemeentecode, m.gemeentecode) as gemeentecode,
+                   coalesce(e.toewijzingnummer, m.toewijzingnummer) as toewijzingnummer,
+                   e.toewijzingnummer is not null as delivered,
+                   coalesce(e.withdrawn, false) as withdrawn,
+                   coalesce(not e.withdrawn, false) as effective,
+                   m.n_rows, m.dates_differ, m.aanbieder_differs, m.product_differs
+            from effective as e
+            full outer join published as m using (gemeentecode, toewijzingnummer)
+        )
+        select gemeentecode,
+               count(*) filter (where effective) as effective_allocations,
+               {listed}
+        from compared
+        group by gemeentecode
+        order by gemeentecode nulls first
+    """
+    return con.sql(sql).df()
+
+
+# ------------------------------------------------------------------ small-cell suppression
+
+INDICATOR_CELLS_SCHEMA = "indicator_cells"
+CELL_KEY = ("indicator_code", "period_year", "regio", "gemeentecode", "segment", "aanbieder_agb")
+
+
+def prepare_indicator_suppression(
+    con: duckdb.DuckDBPyConnection, settings: Settings
+) -> pd.DataFrame:
+    """Frame for `indicator_suppression` (DEFINITIONS §7: a published cell based on fewer than
+    the suppression threshold of clients has no value, numerator or denominator, and
+    `suppressed = true`).
+
+    The published mart does not carry the number of clients a cell rests on; the indicator
+    family tables do (`n_clients`, schema `indicator_cells` of the working database, one table
+    per §6 indicator). DuckDB joins each published cell to its family cell by the cell key;
+    pandas decides: `small_cell` = 0 < n_clients < threshold (a cell resting on no client
+    describes nobody and is published as it is, as the models do), `expected_suppressed`, and
+    the value, numerator and denominator a small cell still shows (`small_cell_value`, …).
+    """
+    families = [
+        row[0]
+        for row in con.execute(
+            "select table_name from duckdb_columns() where database_name = current_database() "
+            "and schema_name = ? and column_name = 'n_clients' order by table_name",
+            [INDICATOR_CELLS_SCHEMA],
+        ).fetchall()
+    ]
+    key = ", ".join(CELL_KEY)
+    typed_key = (
+        "cast(indicator_code as varchar) as indicator_code, "
+        "cast(period_year as integer) as period_year, cast(regio as varchar) as regio, "
+        "cast(gemeentecode as varchar) as gemeentecode, cast(segment as varchar) as segment, "
+        "cast(aanbieder_agb as varchar) as aanbieder_agb"
+    )
+    cells = " union all ".join(
+        f"select {typed_key}, cast(n_clients as bigint) as n_clients "
+        f"from {quote_ident(INDICATOR_CELLS_SCHEMA)}.{quote_ident(t)}"
+        for t in families
+    ) or (
+        "select null::varchar as indicator_code, null::integer as period_year, "
+        "null::varchar as regio, null::varchar as gemeentecode, null::varchar as segment, "
+        "null::varchar as aanbieder_agb, null::bigint as n_clients where false"
+    )
+    frame = con.sql(
+        f"""
+        select v.indicator_code, v.period_year, v.regio, v.gemeentecode, v.segment,
+               v.aanbieder_agb, v.numerator, v.denominator, v.value, v.suppressed,
+               c.n_clients
+        from {marts_table("fct_indicator_values")} as v
+        left join (
+            select {key}, max(n_clients) as n_clients from ({cells}) group by {key}
+        ) as c using ({key})
+        """
+    ).df()
+    n = frame["n_clients"]
+    small = n.notna() & (n > 0) & (n < settings.suppression_threshold)
+    frame["expected_suppressed"] = small.astype(object).where(n.notna(), None)
+    for column in ("value", "numerator", "denominator"):
+        frame[f"small_cell_{column}"] = frame[column].where(small, None)
+    return frame

@@ -114,6 +114,20 @@ MART_SUITES: tuple[MartSuite, ...] = (
         ),
     ),
     MartSuite(
+        name="allocations_effective_versions",
+        suite="allocations_effective_versions",
+        table="fct_allocations",
+        prepare=frames.prepare_effective_versions,
+        description=(
+            "DEFINITIONS §2: fct_allocations holds every delivered allocation once as its "
+            "effective version (dates, provider, product) from raw.allocations; withdrawn "
+            "ones are absent."
+        ),
+        # Its verdict rests on raw.allocations, which the scope does not compare: a new version
+        # there changes it without a published row changing.
+        scoped=False,
+    ),
+    MartSuite(
         name="marts_no_personal_data",
         suite="marts_no_personal_data",
         table="fct_trajectories",
@@ -125,6 +139,17 @@ MART_SUITES: tuple[MartSuite, ...] = (
         scoped=False,  # every table and column of the marts, every run
     ),
     *_trajectory_suites(frames.SEGMENT_TRAJECTORIES, "segment_"),
+    MartSuite(
+        name="indicator_suppression",
+        suite="indicator_suppression",
+        table="fct_indicator_values",
+        prepare=frames.prepare_indicator_suppression,
+        description=(
+            "DEFINITIONS §7: an indicator cell based on fewer clients than the threshold has no "
+            "value, numerator or denominator and is suppressed; no other cell is suppressed."
+        ),
+        scoped=False,  # indicator cells have no client to scope by
+    ),
 )
 
 SUITE_NAMES: tuple[str, ...] = tuple(s.name for s in MART_SUITES)
