@@ -13,6 +13,15 @@ half-written file; a run that fails before the rename leaves the old file byte-i
 A run killed while publishing (SIGKILL, power loss) cannot clean up after itself: its temporary
 file `.<warehouse name>.publishing-<pid>` stays behind. The next publication removes every such
 file whose process is gone before it starts, so killed runs do not pile up disk space.
+
+For tests only: `JEUGDHULP_FAULT_STOP_AT=<point>` makes a publication stop itself at a named
+point, so a test can kill it there instead of hoping a kill lands in a window of a second. At
+the point the process writes the marker file `.<warehouse name>.stopped-at-<point>` beside the
+warehouse (JSON: point, pid, temporary file) and then stops (SIGSTOP): it does nothing more
+until it is killed or continued (SIGCONT). Points (`FAULT_POINTS`):
+* `before_rename`: the temporary publication file is complete and flushed to disk, the rename
+  over the warehouse has not happened.
+Never set it outside tests: a run that reaches the point hangs.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +44,9 @@ PUBLISHED_SCHEMA = MARTS_SCHEMA  # the schema analysts query (named once, in inc
 PUBLICATION_ALIAS = "publication"
 """The publication's name when attached to the working database (dbt_project/profiles.yml)."""
 TEMPORARY_INFIX = ".publishing-"
+FAULT_STOP_AT_ENV = "JEUGDHULP_FAULT_STOP_AT"
+"""For tests only: the named point where a publication stops itself (module docstring)."""
+FAULT_POINTS = ("before_rename",)
 
 
 @dataclass
@@ -55,6 +68,25 @@ def temporary_path(warehouse: Path, pid: int | None = None) -> Path:
     """The temporary file a publication by process `pid` (default: this one) writes first."""
     pid = os.getpid() if pid is None else pid
     return warehouse.with_name(f".{warehouse.name}{TEMPORARY_INFIX}{pid}")
+
+
+def fault_marker_path(warehouse: Path, point: str) -> Path:
+    """The marker a publication writes when it stops at fault point `point` (tests only)."""
+    return Path(warehouse).with_name(f".{Path(warehouse).name}.stopped-at-{point}")
+
+
+def _fault_point(point: str, warehouse: Path, temporary: Path) -> None:
+    """Stop this process at `point` when JEUGDHULP_FAULT_STOP_AT names it (tests only): write the
+    marker first, so a test waiting for it knows the process is at the point, then SIGSTOP."""
+    wanted = os.environ.get(FAULT_STOP_AT_ENV, "").strip()
+    if wanted != point:
+        return
+    marker = fault_marker_path(warehouse, point)
+    info = {"point": point, "pid": os.getpid(), "temporary": str(temporary)}
+    partial = marker.with_name(marker.name + ".partial")
+    partial.write_text(json.dumps(info), encoding="utf-8")
+    os.replace(partial, marker)  # the marker appears complete or not at all
+    os.kill(os.getpid(), signal.SIGSTOP)
 
 
 def _process_alive(pid: int) -> bool:
@@ -176,6 +208,7 @@ def publish_marts(
         _fsync(tmp)
         if before_rename is not None:
             before_rename(tmp)
+        _fault_point("before_rename", warehouse, tmp)
         os.replace(tmp, warehouse)
         dir_fd = os.open(warehouse.parent, os.O_RDONLY)
         try:

@@ -29,8 +29,11 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-SERVER_START_TIMEOUT = 90  # seconds until the webserver must serve the loaded code location
-PAGE_TIMEOUT = 45
+# Generous limits (a loaded two-core host): every wait ends as soon as its event is there.
+SERVER_START_TIMEOUT = 600  # seconds until the webserver must serve the loaded code location
+PAGE_TIMEOUT = 300  # a page load, or the texts and charts a test waits for
+GRAPHQL_TIMEOUT = 120  # one GraphQL request
+STOP_TIMEOUT = 120  # the webserver ending after SIGTERM, before SIGKILL
 NUX_TEXT = "Join the Dagster community"  # the community pop-up that setNuxSeen dismisses
 
 pytestmark = [
@@ -120,7 +123,7 @@ def _graphql(base_url: str, query: str) -> dict:
         data=json.dumps({"query": query}).encode(),
         headers={"Content-Type": "application/json"},
     )
-    with urllib.request.urlopen(request, timeout=10) as response:
+    with urllib.request.urlopen(request, timeout=GRAPHQL_TIMEOUT) as response:
         return json.loads(response.read())
 
 
@@ -141,10 +144,10 @@ def _stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
         try:
-            process.wait(timeout=20)
+            process.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+            process.wait(timeout=STOP_TIMEOUT)
     with contextlib.suppress(ProcessLookupError):  # a code server left behind in the group
         os.killpg(process.pid, signal.SIGKILL)
 

@@ -2,9 +2,13 @@
 
 One scenario on one warehouse and working database, in order:
 1. `jeugdhulp run` publishes generated data (the demo marker removed, so it is "real" data);
-2. the same run again, its process group SIGKILLed while dbt builds;
-3. the same run again, SIGKILLed while it writes the temporary publication file;
-4. the same run again, to the end, while a second process reads the published file in a loop.
+2. the same run again, its process group SIGKILLed while dbt builds (once dbt.log says a model
+   was built, the group is frozen with SIGSTOP, seen to still hold the dbt process, then killed);
+3. the same run again, SIGKILLed while it writes the temporary publication file: it stops itself
+   there (JEUGDHULP_FAULT_STOP_AT=before_rename, orchestration/publish.py) and says so with a
+   marker file, so the kill cannot miss the phase;
+4. the same run again, to the end, while a second process reads the published file in a loop;
+   the run stops at the same point until the reader has read while it was publishing.
 After each kill the published warehouse is byte-identical to publication 1; run 4 succeeds and
 removes the temporary file the killed publication left behind; the reader only ever sees a
 complete publication, the old one or the new one.
@@ -36,15 +40,20 @@ from typing import Any
 import duckdb
 import pytest
 
-from orchestration.config import GENERATED_MARKER
-from orchestration.publish import remove_stale_temporaries, temporary_path
+from orchestration.config import DBT_PROJECT_DIR, GENERATED_MARKER
+from orchestration.publish import (
+    FAULT_STOP_AT_ENV,
+    fault_marker_path,
+    remove_stale_temporaries,
+    temporary_path,
+)
 from tests.conftest import ROOT, TEST_HMAC_KEY, run_args
 
 PEILDATUM = "2026-01-01"
 CLIENTS = 1500  # a dbt build of many seconds, a publication of about a second
-POLL_SECONDS = 0.005
-PHASE_TIMEOUT = 600
-DBT_SETTLE_SECONDS = 2.0  # let dbt get going (building models) before the kill
+POLL_SECONDS = 0.05  # every wait is for an event, not for a window of time
+PHASE_TIMEOUT = 900  # generous: a loaded two-core host runs several suites at once
+STOP_POINT = "before_rename"  # orchestration/publish.py: flushed, not yet renamed
 
 READER = r"""
 import json, os, sys, time
@@ -95,9 +104,11 @@ with open(out_file, "w") as out:
 # ----------------------------------------------------------------------------- helpers
 
 
-def _env(dagster_home: Path) -> dict[str, str]:
+def _env(dagster_home: Path, stop_at: str | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("JEUGDHULP_")}
     env.update(JEUGDHULP_HMAC_KEY=TEST_HMAC_KEY, DAGSTER_HOME=str(dagster_home))
+    if stop_at is not None:
+        env[FAULT_STOP_AT_ENV] = stop_at
     return env
 
 
@@ -123,14 +134,16 @@ class Run:
         return self.stderr_path.read_text()
 
 
-def _start(landing: Path, warehouse: Path, dagster_home: Path, name: str) -> Run:
+def _start(
+    landing: Path, warehouse: Path, dagster_home: Path, name: str, stop_at: str | None = None
+) -> Run:
     stderr_path, report = dagster_home / f"{name}.stderr", dagster_home / f"{name}.json"
     with open(stderr_path, "w") as stderr:
         process = subprocess.Popen(
             [sys.executable, "-m", "orchestration.cli", *_args(landing, warehouse)]
             + ["--report", str(report)],
             cwd=ROOT,
-            env=_env(dagster_home),
+            env=_env(dagster_home, stop_at),
             stdout=subprocess.DEVNULL,
             stderr=stderr,
             start_new_session=True,
@@ -162,6 +175,40 @@ def _dbt_pids(pgid: int) -> list[int]:
         for pid, cmd in _group_members(pgid).items()
         if "dbt" in cmd and " build" in cmd and "orchestration.cli" not in cmd
     ]
+
+
+def _dbt_log(dbt_pid: int) -> Path | None:
+    """The dbt.log the dbt process `dbt_pid` writes (each run's dbt target folder has one; the
+    first event names the process)."""
+    for log in (DBT_PROJECT_DIR / "target").glob("jeugdhulp_dbt_assets-*/dbt.log"):
+        try:
+            with log.open(encoding="utf-8") as f:
+                first = f.readline()
+        except OSError:
+            continue
+        if f'"pid": {dbt_pid},' in first:
+            return log
+    return None
+
+
+def _dbt_built_a_model(pgid: int) -> bool:
+    """A dbt build of the group is running and its log says it has built a model: dbt is in the
+    middle of its work (many models follow), not starting or finishing."""
+    for pid in _dbt_pids(pgid):
+        log = _dbt_log(pid)
+        if log is not None and '"name": "LogModelResult"' in log.read_text(encoding="utf-8"):
+            return True
+    return False
+
+
+def _stopped_at(warehouse: Path, run: Run) -> bool:
+    """The run has stopped itself at STOP_POINT (its marker names its process)."""
+    marker = fault_marker_path(warehouse, STOP_POINT)
+    if not marker.exists():
+        return False
+    info = json.loads(marker.read_text(encoding="utf-8"))
+    assert info["pid"] == run.pid, f"a marker of another process: {info}"
+    return True
 
 
 def _wait_for(run: Run, condition: Callable[[], bool], what: str) -> None:
@@ -290,19 +337,22 @@ def _run_scenario(root: Path) -> dict[str, Any]:
     baseline = warehouse.read_bytes()
     seen["baseline"] = _publications(warehouse)
 
-    # 2. killed while dbt builds
+    # 2. killed while dbt builds: frozen first, so what is seen is what the kill meets
     run = _start(landing, warehouse, root, "killed-in-dbt")
-    _wait_for(run, lambda: bool(_dbt_pids(run.pid)), "a dbt build process")
-    time.sleep(DBT_SETTLE_SECONDS)
+    _wait_for(run, lambda: _dbt_built_a_model(run.pid), "a dbt build that has built a model")
+    os.killpg(run.pid, signal.SIGSTOP)
     seen["dbt_alive_at_kill"] = bool(_dbt_pids(run.pid))
     _kill_group(run)
     seen["after_dbt_kill_identical"] = warehouse.read_bytes() == baseline
 
-    # 3. killed while publishing
-    run = _start(landing, warehouse, root, "killed-in-publish")
+    # 3. killed while publishing: the run stops itself after the temporary file is flushed
+    marker = fault_marker_path(warehouse, STOP_POINT)
+    run = _start(landing, warehouse, root, "killed-in-publish", stop_at=STOP_POINT)
     temporary = temporary_path(warehouse, run.pid)
-    _wait_for(run, temporary.exists, f"the temporary publication file {temporary.name}")
+    _wait_for(run, lambda: _stopped_at(warehouse, run), f"the run to stop at {STOP_POINT}")
+    seen["temporary_before_kill"] = temporary.exists()
     _kill_group(run)
+    marker.unlink()
     seen["temporary_left_by_kill"] = temporary.exists()
     seen["after_publish_kill_identical"] = warehouse.read_bytes() == baseline
 
@@ -311,16 +361,39 @@ def _run_scenario(root: Path) -> dict[str, Any]:
     tables = sorted(seen["baseline"][1])
     reader = subprocess.Popen(
         [sys.executable, "-c", READER, str(warehouse), str(stop), str(reads), json.dumps(tables)]
-        + [str(PHASE_TIMEOUT)],
+        + [str(3 * PHASE_TIMEOUT)],
         cwd=ROOT,
     )
+
+    def read_runs() -> list[dict[str, Any]]:
+        if not reads.exists():
+            return []
+        lines = reads.read_text().splitlines()[:-1]  # the last may be half-written
+        return [json.loads(line) for line in lines]
+
     try:
-        run = _start(landing, warehouse, root, "last")
+        # the run stops before its rename until the reader has read while it was publishing
+        run = _start(landing, warehouse, root, "last", stop_at=STOP_POINT)
+        _wait_for(run, lambda: _stopped_at(warehouse, run), f"the run to stop at {STOP_POINT}")
+        _wait_for(
+            run,
+            lambda: any(r.get("publishing") for r in read_runs()),
+            "a read while the run was publishing",
+        )
+        marker.unlink()
+        os.kill(run.pid, signal.SIGCONT)
         run.process.wait(timeout=PHASE_TIMEOUT)
-        time.sleep(1.0)  # a few reads of the new publication
+        if run.process.returncode == 0:
+            new_run_id = _publications(warehouse)[0]
+            # a few reads of the new publication
+            deadline = time.monotonic() + PHASE_TIMEOUT
+            while sum(r.get("run_id") == new_run_id for r in read_runs()) < 3:
+                assert reader.poll() is None, "the reader ended before it saw the new publication"
+                assert time.monotonic() < deadline, "the reader never saw the new publication"
+                time.sleep(POLL_SECONDS)
     finally:
         stop.touch()
-        reader.wait(timeout=60)
+        reader.wait(timeout=PHASE_TIMEOUT)
     out["last_run"] = _outcome(run.process.returncode, run.stderr, run.report)
     seen["final"] = _publications(warehouse) if run.process.returncode == 0 else None
     seen["temporaries_after_recovery"] = _temporaries(warehouse)
@@ -347,7 +420,8 @@ def test_kill_during_dbt_build_leaves_the_published_warehouse_byte_identical(
 def test_kill_during_publishing_leaves_the_published_warehouse_byte_identical(
     scenario: dict[str, Any],
 ) -> None:
-    # the temporary file outlives the kill only if the kill came before the rename
+    # the run stopped itself after flushing the temporary file, before the rename
+    assert scenario["temporary_before_kill"], "no temporary publication file at the stop point"
     assert scenario["temporary_left_by_kill"], "the kill missed the publishing phase"
     assert scenario["after_publish_kill_identical"]
 

@@ -318,7 +318,7 @@ def _dbt(args: list[str], tmp_path: Path, db: Path) -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=900,  # generous: a dbt build on a loaded host
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
 

@@ -15,6 +15,7 @@ import pytest
 from orchestration.run_lock import RunInProgress, exclusive_run, lock_path
 
 ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT = 300  # seconds: generous, the host may be loaded; every wait ends at its event
 
 # Another process holds the lock until its stdin closes; it prints once it holds it.
 HOLDER = """
@@ -66,16 +67,20 @@ def test_a_waiting_run_starts_only_after_the_holder_ends(tmp_path: Path) -> None
         with exclusive_run(working_db, say=said.append):
             entered.set()
 
-    waiter = threading.Thread(target=second_run)
+    waiter = threading.Thread(target=second_run, daemon=True)
     waiter.start()
     try:
-        time.sleep(0.5)
+        # the second run says it waits once it has met the lock: wait for that, not a while
+        deadline = time.monotonic() + TIMEOUT
+        while not said and waiter.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert said, f"the second run said nothing within {TIMEOUT} s"
+        assert f"process {proc.pid}" in said[0] and "waiting" in said[0]
         assert not entered.is_set(), "the second run started while the first held the lock"
-        assert said and f"process {proc.pid}" in said[0] and "waiting" in said[0]
     finally:
         proc.communicate("")
-    waiter.join(timeout=30)
-    assert entered.is_set()
+    assert entered.wait(TIMEOUT), "the second run did not start after the holder ended"
+    waiter.join(TIMEOUT)
 
 
 def test_a_killed_holder_leaves_nothing_to_clean_up(tmp_path: Path) -> None:
