@@ -13,7 +13,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+ENV_DBT_PROJECT_DIR = "JEUGDHULP_DBT_PROJECT_DIR"
+# The dbt project the pipeline builds: the repository's own, or a copy named by
+# JEUGDHULP_DBT_PROJECT_DIR (read once, when the package loads: the Dagster definitions are built
+# from its manifest). A changed model can so be tried on a copy, as the blocking-check tests do
+# (tests/test_saboteurs.py), without touching the repository's project.
+DBT_PROJECT_DIR = Path(
+    os.environ.get(ENV_DBT_PROJECT_DIR) or PROJECT_ROOT / "dbt_project"
+).resolve()
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 
 ENV_LANDING = "JEUGDHULP_LANDING_DIR"

@@ -1,0 +1,377 @@
+"""The saboteur table: for every blocking check that guards what is published, one planted
+violation that breaks that check only (DEFINITIONS §7: results are published only after every
+blocking check passes).
+
+tests/test_saboteurs.py runs the real pipeline (`jeugdhulp run`) once per row on a published
+demo warehouse and asserts that the check failed, that no other check failed (or only those the
+row declares, with the reason), that nothing was published, that the previous warehouse is
+byte-identical, and that the CLI exits 1 naming the check. It also fails when a blocking check
+of the definitions has no row here.
+
+A violation is planted where a wrong model change would make it: a statement run right after
+dbt built the named model or seed (a post-hook of a throw-away copy of the dbt project, see
+tests/sabotage/sabotage.sql), so dbt's own data tests and every later check see it; `$this` is
+the model's relation. Or, for the ingest, a landing file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# A row of a mart copied under a new id: the planted row differs from its original only where a
+# statement sets it, so it breaks nothing else.
+NEW_ID = "md5('planted by a saboteur')"
+
+
+@dataclass(frozen=True)
+class Saboteur:
+    check: str  # the check's name
+    asset: str  # the asset it guards, as Dagster prints it (e.g. "marts/fct_trajectories")
+    guards: str  # what the check guards, in a line
+    plant: dict[str, tuple[str, ...]] = field(default_factory=dict)  # model → SQL statements
+    landing: dict[str, str] = field(default_factory=dict)  # extra landing file → CSV rows
+    also_fails: tuple[str, ...] = ()  # checks that cannot pass on any violation of this one
+    why_also: str = ""  # … and why
+
+    @property
+    def id(self) -> str:
+        return f"{self.asset}:{self.check}"
+
+
+def _copy_row(table_where: str, **set_columns: str) -> str:
+    """SQL: insert a copy of the first row of `$this` matching `table_where`, with columns set."""
+    replace = ", ".join(f"{value} as {column}" for column, value in set_columns.items())
+    star = f"* replace ({replace})" if replace else "*"
+    return f"insert into $this select {star} from $this where {table_where} limit 1"
+
+
+FIRST_TRAJECTORY = "trajectory_id = (select min(trajectory_id) from $this)"
+FIRST_SEGMENT_TRAJECTORY = "segment_trajectory_id = (select min(segment_trajectory_id) from $this)"
+FIRST_ALLOCATION = "allocation_key = (select min(allocation_key) from $this)"
+
+# The delivery rows an ingest saboteur adds (landing file → rows after the header): more than
+# the quarantine threshold (5 %) of the file breaks §2's rules, here every row (bad BSN).
+BAD_ALLOCATIONS = (
+    "T-SAB-1,0153,12345678,123456789,45,45A01,2024-01-01,2024-06-30,2024-01-01\n"
+    "T-SAB-2,0153,12345678,123456789,45,45A01,2024-01-01,2024-06-30,2024-01-01\n"
+)
+BAD_DECLARATIONS = (
+    "D-SAB-1,,D,T-SAB-1,0153,12345678,123456789,45,45A01,2024-01-01,2024-01-31,1,01,100\n"
+    "D-SAB-2,,D,T-SAB-2,0153,12345678,123456789,45,45A01,2024-01-01,2024-01-31,1,01,100\n"
+)
+
+
+SABOTEURS: tuple[Saboteur, ...] = (
+    # ------------------------------------------------------------------ ingest (§2)
+    Saboteur(
+        check="delivery_accounted_for",
+        asset="raw/allocations",
+        guards="every allocation row is loaded, quarantined or a duplicate; no file over the "
+        "quarantine threshold (§2)",
+        landing={"allocations/sabotage_bad_bsn.csv": BAD_ALLOCATIONS},
+    ),
+    Saboteur(
+        check="delivery_accounted_for",
+        asset="raw/declarations",
+        guards="every declaration line is loaded, quarantined or a duplicate; no file over the "
+        "quarantine threshold (§2)",
+        landing={"declarations/sabotage_bad_bsn.csv": BAD_DECLARATIONS},
+    ),
+    # ------------------------------------------------------------------ GX: trajectories (§4)
+    Saboteur(
+        check="trajectories_reentry_gap",
+        asset="marts/fct_trajectories",
+        guards="re-entries: six months after the previous end, chain and gap_days agree (§4)",
+        plant={
+            "fct_trajectories": (
+                "update $this set gap_days = gap_days + 1 where trajectory_id = "
+                "(select min(trajectory_id) from $this where is_reentry)",
+            )
+        },
+    ),
+    Saboteur(
+        check="trajectories_no_overlap",
+        asset="marts/fct_trajectories",
+        guards="a client's trajectories never overlap; only the last is open-ended (§4)",
+        plant={
+            # the client's first trajectory also covers the start of its second
+            "fct_trajectories": (
+                "update $this as t set end_date = n.start_date, duration_days = "
+                "case when t.status = 'ongoing' then null "
+                "else datediff('day', t.start_date, n.start_date) + 1 end "
+                "from (select previous_trajectory_id, start_date from $this where trajectory_id = "
+                "(select min(trajectory_id) from $this where is_reentry)) as n "
+                "where t.trajectory_id = n.previous_trajectory_id",
+            )
+        },
+        also_fails=("trajectories_reentry_gap",),
+        why_also="an overlap is a re-entry that starts before the previous end: it is always "
+        "also too early",
+    ),
+    Saboteur(
+        check="trajectories_status_dates",
+        asset="marts/fct_trajectories",
+        guards="status, duration and dates agree with the peildatum; ids unique (§4)",
+        plant={
+            "fct_trajectories": (
+                "update $this set status = 'ended' where trajectory_id = "
+                "(select min(trajectory_id) from $this where status = 'closed')",
+            )
+        },
+    ),
+    Saboteur(
+        check="allocations_in_one_trajectory",
+        asset="marts/fct_allocations",
+        guards="every effective jeugdhulp allocation lies in exactly one trajectory of its "
+        "client and names it; other allocations name none (§3, §4)",
+        plant={
+            # two allocations of one client swap trajectories: the counts stay right
+            "fct_allocations": (
+                "create temp table sabotage_pair as "
+                "select a.allocation_key as a_key, a.trajectory_id as a_traj, "
+                "b.allocation_key as b_key, b.trajectory_id as b_traj "
+                "from $this as a join $this as b on a.client_key = b.client_key "
+                "and a.trajectory_id < b.trajectory_id "
+                "order by a.allocation_key, b.allocation_key limit 1",
+                "update $this set trajectory_id = case allocation_key "
+                "when (select a_key from sabotage_pair) then (select b_traj from sabotage_pair) "
+                "else (select a_traj from sabotage_pair) end "
+                "where allocation_key in (select a_key from sabotage_pair "
+                "union all select b_key from sabotage_pair)",
+            )
+        },
+    ),
+    Saboteur(
+        check="trajectories_allocation_count",
+        asset="marts/fct_trajectories",
+        guards="n_allocations equals the allocations naming the trajectory (§4)",
+        plant={
+            "fct_trajectories": (
+                f"update $this set n_allocations = n_allocations + 1 where {FIRST_TRAJECTORY}",
+            )
+        },
+    ),
+    Saboteur(
+        check="marts_no_personal_data",
+        asset="marts/fct_trajectories",
+        guards="no BSN-, name-, birth-date- or address-like column or BSN value in any mart (§7)",
+        plant={"fct_trajectories": ("alter table $this add column geboortedatum date",)},
+    ),
+    # ------------------------------------------------------------------ GX: segment trajectories
+    Saboteur(
+        check="segment_trajectories_reentry_gap",
+        asset="marts/fct_segment_trajectories",
+        guards="segment re-entries: six months after the previous end of the same hulpvorm or "
+        "segment (§4)",
+        plant={
+            "fct_segment_trajectories": (
+                "update $this set gap_days = gap_days + 1 where segment_trajectory_id = "
+                "(select min(segment_trajectory_id) from $this where is_reentry)",
+            )
+        },
+    ),
+    Saboteur(
+        check="segment_trajectories_no_overlap",
+        asset="marts/fct_segment_trajectories",
+        guards="a client's segment trajectories per hulpvorm/segment never overlap (§4)",
+        plant={
+            "fct_segment_trajectories": (
+                "update $this as t set end_date = n.start_date, duration_days = "
+                "case when t.status = 'ongoing' then null "
+                "else datediff('day', t.start_date, n.start_date) + 1 end "
+                "from (select previous_segment_trajectory_id, start_date from $this "
+                "where segment_trajectory_id = "
+                "(select min(segment_trajectory_id) from $this where is_reentry)) as n "
+                "where t.segment_trajectory_id = n.previous_segment_trajectory_id",
+            )
+        },
+        also_fails=("segment_trajectories_reentry_gap",),
+        why_also="an overlap is a re-entry that starts before the previous end: it is always "
+        "also too early",
+    ),
+    Saboteur(
+        check="segment_trajectories_status_dates",
+        asset="marts/fct_segment_trajectories",
+        guards="segment trajectories' status, duration and dates agree with the peildatum (§4)",
+        plant={
+            "fct_segment_trajectories": (
+                "update $this set status = 'ended' where segment_trajectory_id = "
+                "(select min(segment_trajectory_id) from $this where status = 'closed')",
+            )
+        },
+    ),
+    # ------------------------------------------------------------------ dbt data tests on marts
+    Saboteur(
+        check="unique_fct_trajectories_trajectory_id",
+        asset="marts/fct_trajectories",
+        guards="trajectory_id is unique",
+        plant={"fct_trajectories": (_copy_row(FIRST_TRAJECTORY),)},
+    ),
+    Saboteur(
+        check="not_null_fct_trajectories_trajectory_id",
+        asset="marts/fct_trajectories",
+        guards="trajectory_id is present",
+        plant={"fct_trajectories": (_copy_row(FIRST_TRAJECTORY, trajectory_id="null"),)},
+    ),
+    Saboteur(
+        check="not_null_fct_trajectories_client_key",
+        asset="marts/fct_trajectories",
+        guards="client_key is present",
+        plant={
+            "fct_trajectories": (
+                _copy_row(FIRST_TRAJECTORY, trajectory_id=NEW_ID, client_key="null"),
+            )
+        },
+    ),
+    Saboteur(
+        check="not_null_fct_trajectories_start_date",
+        asset="marts/fct_trajectories",
+        guards="start_date is present",
+        plant={
+            "fct_trajectories": (
+                _copy_row(FIRST_TRAJECTORY, trajectory_id=NEW_ID, start_date="null"),
+            )
+        },
+    ),
+    Saboteur(
+        check="not_null_fct_trajectories_status",
+        asset="marts/fct_trajectories",
+        guards="status is present",
+        plant={
+            "fct_trajectories": (_copy_row(FIRST_TRAJECTORY, trajectory_id=NEW_ID, status="null"),)
+        },
+    ),
+    Saboteur(
+        check="accepted_values_fct_trajectories_status__ongoing__ended__closed",
+        asset="marts/fct_trajectories",
+        guards="status is ongoing, ended or closed",
+        plant={
+            "fct_trajectories": (
+                _copy_row(FIRST_TRAJECTORY, trajectory_id=NEW_ID, status="'open'"),
+            )
+        },
+    ),
+    Saboteur(
+        check=(
+            "relationships_fct_trajectories_previous_trajectory_id__trajectory_id__ref_"
+            "fct_trajectories_"
+        ),
+        asset="marts/fct_trajectories",
+        guards="previous_trajectory_id names a published trajectory",
+        plant={
+            "fct_trajectories": (
+                _copy_row(
+                    FIRST_TRAJECTORY, trajectory_id=NEW_ID, previous_trajectory_id="'no-such-id'"
+                ),
+            )
+        },
+    ),
+    Saboteur(
+        check="unique_fct_segment_trajectories_segment_trajectory_id",
+        asset="marts/fct_segment_trajectories",
+        guards="segment_trajectory_id is unique",
+        plant={"fct_segment_trajectories": (_copy_row(FIRST_SEGMENT_TRAJECTORY),)},
+    ),
+    Saboteur(
+        check="not_null_fct_segment_trajectories_segment_trajectory_id",
+        asset="marts/fct_segment_trajectories",
+        guards="segment_trajectory_id is present",
+        plant={
+            "fct_segment_trajectories": (
+                _copy_row(FIRST_SEGMENT_TRAJECTORY, segment_trajectory_id="null"),
+            )
+        },
+    ),
+    Saboteur(
+        check="accepted_values_fct_segment_trajectories_dimension__hulpvorm__segment",
+        asset="marts/fct_segment_trajectories",
+        guards="dimension is hulpvorm or segment",
+        plant={
+            "fct_segment_trajectories": (
+                _copy_row(
+                    FIRST_SEGMENT_TRAJECTORY, segment_trajectory_id=NEW_ID, dimension="'regio'"
+                ),
+            )
+        },
+    ),
+    Saboteur(
+        check="unique_fct_allocations_allocation_key",
+        asset="marts/fct_allocations",
+        guards="allocation_key is unique",
+        plant={"fct_allocations": (_copy_row(FIRST_ALLOCATION),)},
+    ),
+    Saboteur(
+        check="not_null_fct_allocations_allocation_key",
+        asset="marts/fct_allocations",
+        guards="allocation_key is present",
+        plant={"fct_allocations": (_copy_row(FIRST_ALLOCATION, allocation_key="null"),)},
+    ),
+    Saboteur(
+        check=("relationships_fct_allocations_trajectory_id__trajectory_id__ref_fct_trajectories_"),
+        asset="marts/fct_allocations",
+        guards="an allocation's trajectory_id names a published trajectory",
+        plant={
+            "fct_allocations": (
+                _copy_row(FIRST_ALLOCATION, allocation_key=NEW_ID, trajectory_id="'no-such-id'"),
+            )
+        },
+    ),
+    Saboteur(
+        check="monthly_fact_reconciles_with_its_lines",
+        asset="marts/fct_declarations_monthly",
+        guards="the monthly fact adds up to the netted declaration lines (§2, §5)",
+        plant={
+            "fct_declarations_monthly": (
+                "update $this set net_amount_cents = net_amount_cents + 1 where rowid = "
+                "(select min(rowid) from $this)",
+            )
+        },
+    ),
+    Saboteur(
+        check=(
+            "unique_fct_indicator_values_indicator_code_cast_period_year_as_string_regio_"
+            "gemeentecode_segment_aanbieder_agb"
+        ),
+        asset="marts/fct_indicator_values",
+        guards="one value per indicator, year, regio, gemeente, segment and aanbieder",
+        plant={
+            "fct_indicator_values": (
+                "insert into $this select * from $this where rowid = (select min(rowid) from $this)",
+            )
+        },
+    ),
+    Saboteur(
+        check=(
+            "relationships_fct_indicator_values_indicator_code__indicator_code__ref_dim_indicators_"
+        ),
+        asset="marts/fct_indicator_values",
+        guards="every indicator value names a catalogued indicator",
+        plant={
+            "fct_indicator_values": (
+                "update $this set indicator_code = 'no_such_indicator' where rowid = "
+                "(select min(rowid) from $this)",
+            )
+        },
+    ),
+    Saboteur(
+        check="unique_dim_indicators_indicator_code",
+        asset="marts/dim_indicators",
+        guards="indicator_code is unique in the catalogue",
+        plant={
+            "dim_indicators": (
+                "insert into $this select * from $this where rowid = (select min(rowid) from $this)",
+            )
+        },
+    ),
+    Saboteur(
+        check="not_null_dim_indicators_indicator_code",
+        asset="marts/dim_indicators",
+        guards="indicator_code is present in the catalogue",
+        plant={
+            "dim_indicators": (
+                "insert into $this select * replace (null as indicator_code) from $this "
+                "where rowid = (select min(rowid) from $this)",
+            )
+        },
+    ),
+)
