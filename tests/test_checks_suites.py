@@ -61,6 +61,7 @@ ALLOCATION_TYPES = {
     "productcategorie": "VARCHAR",
     "productcode": "VARCHAR",
     "hulpvorm": "VARCHAR",
+    "segment": "VARCHAR",
     "counts_as_jeugdhulp": "BOOLEAN",
     "ingangsdatum": "DATE",
     "einddatum": "DATE",
@@ -145,15 +146,83 @@ def changed(rows: list[dict[str, Any]], key: str, **changes: Any) -> list[dict[s
     return out
 
 
-def create_table(con, table: str, types: dict[str, str], rows: list[dict[str, Any]]) -> None:
+def create_table(
+    con, table: str, types: dict[str, str], rows: list[dict[str, Any]], schema: str = "marts"
+) -> None:
     columns = ", ".join(f'"{name}" {sql_type}' for name, sql_type in types.items())
-    con.execute(f'create table marts."{table}" ({columns})')
+    con.execute(f'create table {schema}."{table}" ({columns})')
     if rows:
         marks = ", ".join("?" for _ in types)
         con.executemany(
-            f'insert into marts."{table}" values ({marks})',
+            f'insert into {schema}."{table}" values ({marks})',
             [[row.get(name) for name in types] for row in rows],
         )
+
+
+RAW_TYPES = {
+    "toewijzingnummer": "VARCHAR",
+    "gemeentecode": "VARCHAR",
+    "aanbieder_agb": "VARCHAR",
+    "productcategorie": "VARCHAR",
+    "productcode": "VARCHAR",
+    "ingangsdatum": "DATE",
+    "einddatum": "DATE",
+    "dagtekening": "DATE",
+    "_file_seq": "INTEGER",
+    "_source_row": "BIGINT",
+}
+CELL_KEY_TYPES = {
+    "indicator_code": "VARCHAR",
+    "period_year": "INTEGER",
+    "regio": "VARCHAR",
+    "gemeentecode": "VARCHAR",
+    "segment": "VARCHAR",
+    "aanbieder_agb": "VARCHAR",
+}
+INDICATOR_TYPES = {
+    **CELL_KEY_TYPES,
+    "numerator": "DECIMAL(28,6)",
+    "denominator": "DECIMAL(28,6)",
+    "value": "DECIMAL(28,6)",
+    "unit": "VARCHAR",
+    "suppressed": "BOOLEAN",
+}
+FAMILY_TYPES = {**CELL_KEY_TYPES, "n_clients": "INTEGER"}
+
+
+def cell(gemeente, n_clients, numerator, denominator, value, suppressed):
+    """A published indicator cell of 2023 in Twente and the number of clients it rests on."""
+    return {
+        "indicator_code": "recidive",
+        "period_year": 2023,
+        "regio": "Twente",
+        "gemeentecode": gemeente,
+        "segment": "",
+        "aanbieder_agb": "",
+        "numerator": numerator,
+        "denominator": denominator,
+        "value": value,
+        "unit": "percent",
+        "suppressed": suppressed,
+        "n_clients": n_clients,
+    }
+
+
+# Threshold 5 (DEFINITIONS §7): 3 clients suppressed, 5 shown, none shown (a zero count).
+CELLS = [
+    cell("", 12, 3, 12, 25, False),
+    cell("0153", 3, None, None, None, True),
+    cell("0164", 5, 1, 5, 20, False),
+    cell("0173", 0, 0, None, 0, False),
+]
+
+
+def raw_version(row, dagtekening="2020-01-01", file_seq=1, source_row=1, **changes):
+    """A delivered version of allocation `row` (its effective one unless `changes` say not)."""
+    version = {k: row[k] for k in RAW_TYPES if k in row}
+    version.update(dagtekening=dagtekening, _file_seq=file_seq, _source_row=source_row)
+    version.update(changes)
+    return version
 
 
 def build_marts(
@@ -162,15 +231,30 @@ def build_marts(
     allocations=ALLOCATIONS,
     segment_trajectories=None,
     extra: dict[str, tuple[dict[str, str], list[dict[str, Any]]]] | None = None,
+    raw_versions: list[dict[str, Any]] | None = None,
+    cells: list[dict[str, Any]] = CELLS,
 ) -> Path:
+    """The marts, the delivered versions in `raw.allocations` (by default one per published
+    allocation) and the indicator family cells with their client counts."""
     con = duckdb.connect(str(path))
     con.execute("create schema marts")
     create_table(con, "fct_trajectories", TRAJECTORY_TYPES, trajectories)
     create_table(con, "fct_allocations", ALLOCATION_TYPES, allocations)
     seg_rows = segments(TRAJECTORIES) if segment_trajectories is None else segment_trajectories
     create_table(con, "fct_segment_trajectories", SEGMENT_TYPES, seg_rows)
+    create_table(con, "fct_indicator_values", INDICATOR_TYPES, cells)
     for table, (types, rows) in (extra or {}).items():
         create_table(con, table, types, rows)
+    con.execute("create schema if not exists raw")
+    has_raw = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'raw' and table_name = 'allocations'"
+    ).fetchall()[0][0]
+    if not has_raw:  # (the personal-data tests bring their own delivered BSNs)
+        versions = [raw_version(a) for a in allocations] if raw_versions is None else raw_versions
+        create_table(con, "allocations", RAW_TYPES, versions, schema="raw")
+    con.execute("create schema indicator_cells")
+    family = [c for c in cells if c.get("n_clients", -1) != -1]
+    create_table(con, "ind_recidive", FAMILY_TYPES, family, schema="indicator_cells")
     con.close()
     return path
 
@@ -617,3 +701,253 @@ def test_eleven_test_bsn_without_raw_tables_is_refused_padded_or_not(
     allocations = changed(ALLOCATIONS, "b1", productcode=value)
     result = run(settings, "marts_no_personal_data", allocations=allocations)
     assert result.success is not refused, result.summary()
+
+
+# ----------------------------------------------- allocation span of a trajectory (§4)
+
+INNER_GAP = "expect_column_values_to_be_in_set(has_inner_gap)"
+SPAN_START = "expect_column_pair_values_to_be_equal(start_date, expected_start_date)"
+SPAN_END = "expect_column_pair_values_to_be_equal(end_date, expected_end_date)"
+SPAN_COUNT = "expect_column_pair_values_to_be_equal(n_allocations, expected_n_allocations)"
+SPAN_SOME = "expect_column_values_to_be_between(expected_n_allocations)"
+
+
+def client_e(*spans: tuple[str, str | None], trajectory_end: Any = "auto", start=None, n=None):
+    """Marts with client E's allocations `spans` all in one trajectory TE1 (its end the latest
+    einddatum, empty if one is open, unless given)."""
+    allocations = [*ALLOCATIONS]
+    for i, (begin, end) in enumerate(spans, start=1):
+        allocations.append(alloc(f"e{i}", "E", begin, end, "TE1"))
+    ends = [end for _, end in spans]
+    if trajectory_end == "auto":
+        trajectory_end = None if None in ends else max(ends)
+    first = min(begin for begin, _ in spans)
+    row = traj("TE1", "E", start or first, trajectory_end, "closed", 1, n or len(spans))
+    return {"trajectories": [*TRAJECTORIES, row], "allocations": allocations}
+
+
+@pytest.mark.parametrize(
+    ("second_start", "passes"),
+    [
+        ("2024-02-28", True),  # before 2023-08-31 + 6 months: joins the trajectory
+        ("2024-02-29", False),  # 2023-08-31 + 6 months = 2024-02-29 (leap year): a new one
+    ],
+)
+def test_a_break_of_six_months_inside_a_trajectory_should_have_split_it(
+    settings, second_start, passes
+):
+    marts = client_e(("2023-03-01", "2023-08-30"), (second_start, "2024-03-31"))
+    result = run(settings, "trajectories_allocation_span", **marts)
+    assert failed(result) == ([] if passes else [INNER_GAP])
+    if not passes:
+        (failure,) = result.failures
+        assert failure.sample[0]["trajectory_id"] == "TE1"
+
+
+@pytest.mark.parametrize(
+    ("second_start", "passes"),
+    [("2023-07-30", True), ("2023-07-31", False)],  # 2023-01-31 + 6 months clamps to 07-31
+)
+def test_inner_gap_month_arithmetic_clamps_to_month_end(settings, second_start, passes):
+    marts = client_e(("2022-10-01", "2023-01-30"), (second_start, "2023-09-30"))
+    result = run(settings, "trajectories_allocation_span", **marts)
+    assert failed(result) == ([] if passes else [INNER_GAP])
+
+
+def test_inner_gap_follows_configured_gap_months(tmp_path: Path) -> None:
+    """Seven months apart: a break under gap 6, none under gap 12."""
+    marts = client_e(("2022-01-01", "2022-01-31"), ("2022-09-01", "2022-09-30"))
+    for gap, passes in ((6, False), (12, True)):
+        settings = Settings(
+            working_db=tmp_path / f"g{gap}.duckdb", peildatum=PEILDATUM, gap_months=gap
+        )
+        assert run(settings, "trajectories_allocation_span", **marts).success is passes
+
+
+def test_covered_until_is_the_latest_end_so_far_not_the_last_allocations(settings) -> None:
+    """Overlapping allocations: e2 ends early inside e1, so e3 is measured from e1's end
+    (2023-12-31 + 1 day + 6 months = 2024-07-01), not from e2's: no break."""
+    marts = client_e(
+        ("2023-01-01", "2023-12-31"), ("2023-02-01", "2023-03-31"), ("2024-05-01", "2024-05-31")
+    )
+    assert run(settings, "trajectories_allocation_span", **marts).success
+
+
+def test_an_open_ended_allocation_covers_everything_after_it(settings) -> None:
+    marts = client_e(("2020-01-01", None), ("2023-01-01", "2023-02-01"))
+    assert run(settings, "trajectories_allocation_span", **marts).success
+    settings.working_db_path.unlink()
+    stated = client_e(
+        ("2020-01-01", None), ("2023-01-01", "2023-02-01"), trajectory_end="2023-02-01"
+    )
+    assert failed(run(settings, "trajectories_allocation_span", **stated)) == [SPAN_END]
+
+
+def test_a_same_day_transition_joins(settings) -> None:
+    marts = client_e(("2023-01-01", "2023-03-31"), ("2023-04-01", "2023-06-30"))
+    assert run(settings, "trajectories_allocation_span", **marts).success
+
+
+@pytest.mark.parametrize(
+    ("changes", "rule"),
+    [
+        ({"trajectory_end": "2023-05-31"}, SPAN_END),  # not the covered_until 2023-06-30
+        ({"start": "2023-01-02"}, SPAN_START),  # a later start leaves e1 outside: n 1 of 2
+        ({"n": 3}, SPAN_COUNT),
+    ],
+)
+def test_start_end_and_count_are_those_of_the_allocations(settings, changes, rule) -> None:
+    marts = client_e(("2023-01-01", "2023-03-31"), ("2023-04-01", "2023-06-30"), **changes)
+    assert rule in failed(run(settings, "trajectories_allocation_span", **marts))
+
+
+def test_a_trajectory_without_allocations_fails(settings) -> None:
+    rows = [*TRAJECTORIES, traj("TX1", "X", "2022-01-01", "2022-02-01", "closed", 32, 1)]
+    result = run(settings, "trajectories_allocation_span", trajectories=rows)
+    assert SPAN_SOME in failed(result)
+
+
+def test_a_withdrawn_allocation_bridging_a_gap_is_not_counted(settings) -> None:
+    """The bridge is not in fct_allocations (withdrawn): the chain has a break of 6½ months."""
+    marts = client_e(("2022-01-01", "2022-03-31"), ("2022-10-15", "2022-12-31"))
+    assert failed(run(settings, "trajectories_allocation_span", **marts)) == [INNER_GAP]
+
+
+def test_segment_trajectories_are_rebuilt_per_dimension_value(settings) -> None:
+    allocations = [
+        *ALLOCATIONS,
+        alloc("e1", "E", "2022-01-01", "2022-03-31", None),
+        {**alloc("e2", "E", "2022-05-01", "2022-06-30", None), "hulpvorm": "behandeling"},
+        alloc("e3", "E", "2022-11-01", "2022-12-31", None),
+    ]
+    bridged = segments(TRAJECTORIES) + [
+        {**segments([traj("TE1", "E", "2022-01-01", "2022-12-31", "closed", 365, 2)])[0]},
+        {
+            **segments([traj("TE2", "E", "2022-05-01", "2022-06-30", "closed", 61, 1)])[0],
+            "dimension_value": "behandeling",
+        },
+    ]
+    result = run(
+        settings,
+        "segment_trajectories_allocation_span",
+        allocations=allocations,
+        segment_trajectories=bridged,
+    )
+    assert failed(result) == [INNER_GAP]  # begeleiding e1 → e3 is 7 months: behandeling apart
+    assert result.failures[0].sample[0]["trajectory_id"] == "STE1"
+
+
+# ------------------------------------------------------ effective versions from raw (§2)
+
+
+def effective_rule(rule: str) -> str:
+    return f"expect_column_values_to_be_null({rule})"
+
+
+def versions(*extra: dict[str, Any]) -> list[dict[str, Any]]:
+    return [raw_version(a) for a in ALLOCATIONS] + list(extra)
+
+
+A1 = ALLOCATIONS[0]
+A2 = ALLOCATIONS[1]
+
+
+def test_a_withdrawn_allocation_is_not_published(settings) -> None:
+    withdrawal = raw_version(A1, "2021-06-01", einddatum="2020-12-31")  # before ingangsdatum
+    result = run(settings, "allocations_effective_versions", raw_versions=versions(withdrawal))
+    assert failed(result) == [effective_rule("withdrawn_published")]
+    assert result.failures[0].sample[0] == {"gemeentecode": "0153", "withdrawn_published": "Ta1"}
+    rest = [a for a in ALLOCATIONS if a["allocation_key"] != "a1"]
+    fine = run_again(settings, "allocations_effective_versions", rest, versions(withdrawal))
+    assert fine.success, fine.summary()
+
+
+def run_again(settings: Settings, name: str, allocations, raw_versions) -> SuiteResult:
+    settings.working_db_path.unlink(missing_ok=True)
+    return run(settings, name, allocations=allocations, raw_versions=raw_versions)
+
+
+def test_a_later_version_corrects_the_dates(settings) -> None:
+    correction = raw_version(A2, "2021-12-01", einddatum="2022-02-28")
+    result = run(settings, "allocations_effective_versions", raw_versions=versions(correction))
+    assert failed(result) == [effective_rule("dates_differ")]
+    corrected = changed(ALLOCATIONS, "a2", einddatum="2022-02-28")
+    fine = run_again(settings, "allocations_effective_versions", corrected, versions(correction))
+    assert fine.success, fine.summary()
+
+
+def test_an_undated_version_ranks_below_dated_ones(settings) -> None:
+    undated = raw_version(A2, None, file_seq=9, einddatum="2022-02-28")
+    result = run(settings, "allocations_effective_versions", raw_versions=versions(undated))
+    assert result.success, result.summary()
+
+
+def test_undated_versions_rank_by_later_file_then_later_row(settings) -> None:
+    first = raw_version(A2, None, file_seq=2, source_row=9, einddatum="2022-01-30")
+    later_file = raw_version(A2, None, file_seq=3, source_row=1, einddatum="2022-02-27")
+    later_row = raw_version(A2, None, file_seq=3, source_row=2, einddatum="2022-02-28")
+    undated = [raw_version(a) for a in ALLOCATIONS if a["allocation_key"] != "a2"]
+    raw = [*undated, first, later_file, later_row]
+    corrected = changed(ALLOCATIONS, "a2", einddatum="2022-02-28")
+    assert run(
+        settings, "allocations_effective_versions", allocations=corrected, raw_versions=raw
+    ).success
+    wrong = changed(ALLOCATIONS, "a2", einddatum="2022-02-27")
+    result = run_again(settings, "allocations_effective_versions", wrong, raw)
+    assert failed(result) == [effective_rule("dates_differ")]
+
+
+@pytest.mark.parametrize(
+    ("allocations", "raw", "rule"),
+    [
+        ([a for a in ALLOCATIONS if a["allocation_key"] != "b1"], None, "effective_missing"),
+        ([*ALLOCATIONS, ALLOCATIONS[4]], None, "effective_repeated"),
+        (ALLOCATIONS, [raw_version(a) for a in ALLOCATIONS[1:]], "not_delivered"),
+        (changed(ALLOCATIONS, "b1", aanbieder_agb="87654321"), None, "aanbieder_differs"),
+        (changed(ALLOCATIONS, "b1", productcode="45A12"), None, "product_differs"),
+        (changed(ALLOCATIONS, "b1", ingangsdatum="2022-03-02"), None, "dates_differ"),
+    ],
+)
+def test_every_effective_allocation_is_published_once_as_delivered(
+    settings, allocations, raw, rule
+) -> None:
+    raw = raw if raw is not None else versions()
+    result = run(
+        settings, "allocations_effective_versions", allocations=allocations, raw_versions=raw
+    )
+    assert failed(result) == [effective_rule(rule)]
+
+
+# -------------------------------------------------------------- small-cell suppression (§7)
+
+SUPPRESSED = "expect_column_pair_values_to_be_equal(suppressed, expected_suppressed)"
+
+
+@pytest.mark.parametrize(
+    ("gemeente", "changes", "rules"),
+    [
+        (
+            "0153",
+            {"numerator": 1, "denominator": 3, "value": 33, "suppressed": False},
+            [
+                SUPPRESSED,
+                *(effective_rule(f"small_cell_{c}") for c in ("value", "numerator", "denominator")),
+            ],
+        ),
+        ("0153", {"value": 33}, [effective_rule("small_cell_value")]),
+        (
+            "0164",
+            {"numerator": None, "denominator": None, "value": None, "suppressed": True},
+            [SUPPRESSED],
+        ),  # 5 clients: at the threshold, shown
+        ("0173", {"suppressed": True, "value": None}, [SUPPRESSED]),  # no client: not small
+        ("0153", {"n_clients": -1}, ["expect_column_values_to_not_be_null(n_clients)"]),
+    ],
+)
+def test_cells_under_the_threshold_are_suppressed_and_only_they(settings, gemeente, changes, rules):
+    assert run(settings, "indicator_suppression").success
+    settings.working_db_path.unlink()
+    cells = [dict(c) for c in CELLS]
+    [target] = [c for c in cells if c["gemeentecode"] == gemeente]
+    target.update(changes)
+    assert failed(run(settings, "indicator_suppression", cells=cells)) == rules
