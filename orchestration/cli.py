@@ -2,7 +2,16 @@
 
 `jeugdhulp run` materialises every asset through Dagster in this process (the runs appear in the
 Dagster UI's history when DAGSTER_HOME is shared), runs all blocking checks and publishes only
-when they pass. Exit codes: 0 published, 1 blocked (a check or file failed), 2 bad usage/config.
+when they pass.
+
+Exit codes (README, Commands; tests/test_cli_contract.py):
+* every sub-command: 0 done, 2 bad usage or configuration (argparse errors, a bad JEUGDHULP_*
+  setting, a missing input);
+* `run`: 1 blocked (a blocking check or a file failed: nothing published), or with `--no-wait`
+  another run holds the working database (nothing started);
+* `export`, `report`: 2 also when the warehouse is missing or not a published DuckDB file;
+* `generate`: 2 also for an impossible request (end year before start year, a folder that
+  already holds data without --overwrite, a client count out of range).
 """
 
 from __future__ import annotations
@@ -333,7 +342,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:  # a bad setting (e.g. JEUGDHULP_*) is a usage error, not a crash
+        _say(f"error: {exc}")
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

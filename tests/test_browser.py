@@ -2,7 +2,8 @@
 the nightly schedule) and the static indicator report (plotly charts and tables render offline).
 
 Screenshots go to artifacts/screenshots/. Skipped only when Debian's chromium or chromedriver is
-not installed (`apt-get install -y chromium chromium-driver`).
+not installed (`apt-get install -y chromium chromium-driver`); in CI that skip fails the run
+(.ci/run installs them; tests/skip_policy.py).
 """
 
 from __future__ import annotations
