@@ -30,6 +30,10 @@ from orchestration.config import EXPECTATIONS_DIR, PROJECT_ROOT
 from orchestration.sql import quote_ident, table_exists
 
 PASSED_TABLE = "checks_passed"  # in schema meta of the published warehouse
+DBT_TESTS_PASS = "dbt_data_tests"
+"""The pass the dbt step records when its build, data tests included, succeeded on the
+publication: the publish step requires it beside the suites' (a publication left on disk by a
+build whose data test failed is never published)."""
 CHECKS_CODE = PROJECT_ROOT / "orchestration" / "checks"
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from dagster import AssetExecutionContext, AssetKey, AssetMaterialization, MetadataValue, Output
 from dagster_dbt import DagsterDbtTranslator, DbtCliInvocation, DbtCliResource, dbt_assets
 
+from orchestration.check_passes import DBT_TESTS_PASS, checks_version, record_pass
 from orchestration.config import DBT_PROJECT_DIR, full_rebuild_requested, load_settings
 from orchestration.dbt_project import jeugdhulp_dbt_project
 from orchestration.increments import seed_publication
@@ -136,6 +137,15 @@ def jeugdhulp_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource) ->
     finally:
         if keep_parse_state(invocation.target_path, DBT_PROJECT_DIR / "target"):
             context.log.debug("dbt's parse state kept for the next run (partial parsing)")
+    # Reached only when dbt succeeded (a failed model or data test raises above): the publish
+    # step requires this pass, so a publication whose data tests failed is never published.
+    record_pass(
+        settings.publication_db_path,
+        DBT_TESTS_PASS,
+        peildatum=settings.peildatum,
+        gap_months=settings.gap_months,
+        version=checks_version(),
+    )
 
 
 PARSE_STATE = "partial_parse.msgpack"

@@ -40,12 +40,14 @@ def _publish_once(tmp_path: Path) -> Path:
     return warehouse
 
 
-def _saboteur(sql: str):
+def _saboteur(sql: str, *, dbt_tests_pass: bool = True):
     """Stands in for the dbt step: builds the next publication (the marts as published before)
-    but slips in a bad row."""
+    but slips in a bad row; like the dbt step, it records that its data tests passed (unless
+    `dbt_tests_pass` is false)."""
 
     @multi_asset(specs=[AssetSpec(["marts", m]) for m in MARTS], name="sabotaged_dbt")
     def sabotaged_dbt(context):
+        from orchestration.check_passes import DBT_TESTS_PASS, checks_version, record_pass
         from orchestration.config import load_settings
 
         settings = load_settings()
@@ -55,6 +57,14 @@ def _saboteur(sql: str):
             con.execute(sql)
         finally:
             con.close()
+        if dbt_tests_pass:
+            record_pass(
+                settings.publication_db_path,
+                DBT_TESTS_PASS,
+                peildatum=settings.peildatum,
+                gap_months=settings.gap_months,
+                version=checks_version(),
+            )
         for m in MARTS:
             yield MaterializeResult(asset_key=["marts", m])
 
@@ -73,7 +83,9 @@ EARLY_REENTRY = """
 """
 
 
-def _run_with_saboteur(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sql: str):
+def _run_with_saboteur(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sql: str, *, dbt_tests_pass: bool = True
+):
     """Publish the worked cases once, then run the saboteur (`sql` on the next publication),
     the publish asset and every mart check. Returns (warehouse, its bytes before, the publish
     asset, the run's result)."""
@@ -86,7 +98,7 @@ def _run_with_saboteur(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sql: str
 
     publish = build_publish_asset([AssetKey(["marts", m]) for m in MARTS])
     result = materialize(
-        [_saboteur(sql), publish, *build_mart_checks()],
+        [_saboteur(sql, dbt_tests_pass=dbt_tests_pass), publish, *build_mart_checks()],
         instance=DagsterInstance.ephemeral(),
         raise_on_error=False,
     )
@@ -140,4 +152,20 @@ def test_the_publish_step_alone_refuses_a_publication_whose_checks_failed(
     assert not alone.success
     (failure,) = [e for e in alone.all_events if e.event_type_value == "STEP_FAILURE"]
     assert "trajectories_reentry_gap" in str(failure.event_specific_data.error)
+    assert warehouse.read_bytes() == before
+
+
+def test_a_publication_without_the_dbt_tests_pass_is_not_published(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every suite passes, but the step that built the marts did not record that its data tests
+    passed (a dbt build whose data test failed leaves its publication on disk): refused."""
+    warehouse, before, _, result = _run_with_saboteur(
+        tmp_path, monkeypatch, "select 1", dbt_tests_pass=False
+    )
+    from orchestration.check_passes import DBT_TESTS_PASS
+
+    assert not result.success
+    (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert DBT_TESTS_PASS in str(failure.event_specific_data.error)
     assert warehouse.read_bytes() == before
