@@ -94,19 +94,18 @@ SABOTEURS: tuple[Saboteur, ...] = (
         asset="marts/fct_trajectories",
         guards="a client's trajectories never overlap; only the last is open-ended (§4)",
         plant={
-            # the client's first trajectory also covers the start of its second
+            # the client's first re-entry starts on its previous trajectory's last day
             "fct_trajectories": (
-                "update $this as t set end_date = n.start_date, duration_days = "
+                "update $this as t set start_date = p.end_date, gap_days = -1, duration_days = "
                 "case when t.status = 'ongoing' then null "
-                "else datediff('day', t.start_date, n.start_date) + 1 end "
-                "from (select previous_trajectory_id, start_date from $this where trajectory_id = "
-                "(select min(trajectory_id) from $this where is_reentry)) as n "
-                "where t.trajectory_id = n.previous_trajectory_id",
+                "else datediff('day', p.end_date, t.end_date) + 1 end "
+                "from $this as p where p.trajectory_id = t.previous_trajectory_id and t.trajectory_id = "
+                "(select min(trajectory_id) from $this where is_reentry)",
             )
         },
-        also_fails=("trajectories_reentry_gap",),
-        why_also="an overlap is a re-entry that starts before the previous end: it is always "
-        "also too early",
+        also_fails=("trajectories_reentry_gap", "trajectories_allocation_span"),
+        why_also="an overlap is a re-entry that starts before the previous end, so it is also "
+        "too early; and either trajectory then holds an allocation it does not start or end with",
     ),
     Saboteur(
         check="trajectories_status_dates",
@@ -150,12 +149,52 @@ SABOTEURS: tuple[Saboteur, ...] = (
                 f"update $this set n_allocations = n_allocations + 1 where {FIRST_TRAJECTORY}",
             )
         },
+        also_fails=("trajectories_allocation_span",),
+        why_also="n_allocations is also the number of the client's allocations within the "
+        "trajectory's dates, which the span check compares",
     ),
     Saboteur(
         check="marts_no_personal_data",
         asset="marts/fct_trajectories",
         guards="no BSN-, name-, birth-date- or address-like column or BSN value in any mart (§7)",
         plant={"fct_trajectories": ("alter table $this add column geboortedatum date",)},
+    ),
+    Saboteur(
+        check="trajectories_allocation_span",
+        asset="marts/fct_trajectories",
+        guards="no break of the gap months inside a trajectory; start, end and count as its "
+        "allocations give them (§4)",
+        plant={
+            # a first trajectory that starts a day before its first allocation
+            "fct_trajectories": (
+                "update $this set start_date = start_date - 1, "
+                "duration_days = duration_days + 1 where trajectory_id = (select "
+                "min(trajectory_id) from $this where not is_reentry and end_date is not null)",
+            )
+        },
+    ),
+    Saboteur(
+        check="allocations_effective_versions",
+        asset="marts/fct_allocations",
+        guards="fct_allocations holds each delivered allocation's effective version once, "
+        "no withdrawn one (§2)",
+        plant={
+            "fct_allocations": (
+                f"update $this set aanbieder_agb = '11111111' where {FIRST_ALLOCATION}",
+            )
+        },
+    ),
+    Saboteur(
+        check="indicator_suppression",
+        asset="marts/fct_indicator_values",
+        guards="cells on fewer clients than the threshold carry no value, numerator or "
+        "denominator; no other cell is suppressed (§7)",
+        plant={
+            "fct_indicator_values": (
+                "update $this set value = 1 where rowid = "
+                "(select min(rowid) from $this where suppressed)",
+            )
+        },
     ),
     # ------------------------------------------------------------------ GX: segment trajectories
     Saboteur(
@@ -175,19 +214,18 @@ SABOTEURS: tuple[Saboteur, ...] = (
         asset="marts/fct_segment_trajectories",
         guards="a client's segment trajectories per hulpvorm/segment never overlap (§4)",
         plant={
+            # the first segment re-entry starts on its previous trajectory's last day
             "fct_segment_trajectories": (
-                "update $this as t set end_date = n.start_date, duration_days = "
+                "update $this as t set start_date = p.end_date, gap_days = -1, duration_days = "
                 "case when t.status = 'ongoing' then null "
-                "else datediff('day', t.start_date, n.start_date) + 1 end "
-                "from (select previous_segment_trajectory_id, start_date from $this "
-                "where segment_trajectory_id = "
-                "(select min(segment_trajectory_id) from $this where is_reentry)) as n "
-                "where t.segment_trajectory_id = n.previous_segment_trajectory_id",
+                "else datediff('day', p.end_date, t.end_date) + 1 end "
+                "from $this as p where p.segment_trajectory_id = t.previous_segment_trajectory_id and t.segment_trajectory_id = "
+                "(select min(segment_trajectory_id) from $this where is_reentry)",
             )
         },
-        also_fails=("segment_trajectories_reentry_gap",),
-        why_also="an overlap is a re-entry that starts before the previous end: it is always "
-        "also too early",
+        also_fails=("segment_trajectories_reentry_gap", "segment_trajectories_allocation_span"),
+        why_also="an overlap is a re-entry that starts before the previous end, so it is also "
+        "too early; and either trajectory then holds an allocation it does not start or end with",
     ),
     Saboteur(
         check="segment_trajectories_status_dates",
@@ -197,6 +235,20 @@ SABOTEURS: tuple[Saboteur, ...] = (
             "fct_segment_trajectories": (
                 "update $this set status = 'ended' where segment_trajectory_id = "
                 "(select min(segment_trajectory_id) from $this where status = 'closed')",
+            )
+        },
+    ),
+    Saboteur(
+        check="segment_trajectories_allocation_span",
+        asset="marts/fct_segment_trajectories",
+        guards="no break of the gap months inside a segment trajectory; start, end and count as "
+        "its allocations give them (§4)",
+        plant={
+            "fct_segment_trajectories": (
+                "update $this set start_date = start_date - 1, "
+                "duration_days = duration_days + 1 where segment_trajectory_id = (select "
+                "min(segment_trajectory_id) from $this where not is_reentry "
+                "and end_date is not null)",
             )
         },
     ),
@@ -360,17 +412,6 @@ SABOTEURS: tuple[Saboteur, ...] = (
         plant={
             "dim_indicators": (
                 "insert into $this select * from $this where rowid = (select min(rowid) from $this)",
-            )
-        },
-    ),
-    Saboteur(
-        check="not_null_dim_indicators_indicator_code",
-        asset="marts/dim_indicators",
-        guards="indicator_code is present in the catalogue",
-        plant={
-            "dim_indicators": (
-                "insert into $this select * replace (null as indicator_code) from $this "
-                "where rowid = (select min(rowid) from $this)",
             )
         },
     ),
