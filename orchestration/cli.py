@@ -46,9 +46,10 @@ def _quiet_environment() -> None:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     if not os.environ.get("DAGSTER_HOME"):
-        home = PROJECT_ROOT / ".dagster_home"
-        home.mkdir(exist_ok=True)
-        os.environ["DAGSTER_HOME"] = str(home)
+        os.environ["DAGSTER_HOME"] = str(PROJECT_ROOT / ".dagster_home")
+    # Dagster refuses a DAGSTER_HOME that does not exist (a traceback, exit 1): a new instance
+    # folder is made, as for the default one.
+    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
 
 
 # --------------------------------------------------------------------------- generate

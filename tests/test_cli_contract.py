@@ -44,12 +44,14 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Published:
         + ["--start-year", "2023", "--end-year", "2025", "--seed", "7"]
     )
     assert generated.returncode == OK, generated.stderr[-3000:]
+    # A DAGSTER_HOME that does not exist yet is made (Dagster itself refuses one)
+    dagster_home = root / "new" / "dagster_home"
     run = run_cli(
         run_args(landing, warehouse, peildatum=PEILDATUM, report=report),
-        env_extra={"DAGSTER_HOME": str(root)},
+        env_extra={"DAGSTER_HOME": str(dagster_home)},
     )
     data = json.loads(report.read_text(encoding="utf-8")) if report.exists() else {}
-    return Published(landing, warehouse, run, data, root)
+    return Published(landing, warehouse, run, data, dagster_home)
 
 
 def _empty_landing(root: Path) -> Path:
