@@ -88,6 +88,7 @@ joined as (
         latest.frequentie,
         latest.reden_wijziging,
         latest.verwijzer_type,
+        latest.referentie_aanbieder,
         latest.reden_beeindiging,
         latest.age_band,
         cast(latest.n_versions as {{ dbt.type_int() }}) as n_versions

@@ -29,6 +29,7 @@ renamed as (
         -- attributes
         nullif(reden_wijziging, '') as reden_wijziging,
         nullif(verwijzer_type, '') as verwijzer_type,
+        nullif(referentie_aanbieder, '') as referentie_aanbieder,
         nullif(reden_beeindiging, '') as reden_beeindiging,
         {{ age_band('geboortedatum', 'ingangsdatum') }} as age_band,
         -- lineage
