@@ -297,7 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--start-year", type=int, default=2020)
     gen.add_argument("--end-year", type=int, default=2025)
     gen.add_argument("--seed", type=int, default=42)
-    gen.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    gen.add_argument("--format", choices=["csv", "parquet", "xml"], default="csv")
     gen.add_argument("--overwrite", action="store_true", help="replace existing data files")
     gen.set_defaults(func=cmd_generate)
 

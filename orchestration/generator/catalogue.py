@@ -303,3 +303,23 @@ def build_providers() -> Providers:
 def tariff_index(year: np.ndarray) -> np.ndarray:
     """Yearly price indexation, 3.5% a year from the 2020 price level."""
     return 1.035 ** (np.asarray(year, dtype=np.float64) - 2020.0)
+
+
+# Products of Noord-Limburg segment "4 Ambulant" (REFERENCE_DATA default catalogue, seed column
+# segment_noord_limburg): providers send an outcome report ("doelrealisatie") when they end.
+SEGMENT_4_CODES = (
+    "40A01",
+    "45A01",
+    "45A02",
+    "45A03",
+    "45A04",
+    "45B01",
+    "45D01",
+    "45S01",
+    "45V01",
+    "50A01",
+    "51A01",
+    "52A01",
+    "53A01",
+    "54A01",
+)

@@ -48,16 +48,7 @@ def declaration_lines(ctx: Context, allocations: Frame) -> Frame:
     rng = ctx.rng
     key = allocations["key"]
     product = allocations["product"]
-    region = cat.GEMEENTE_REGION[allocations["gemeente"]]
-    toewijzing = allocations["toewijzingsdatum"]
-
-    norm = ctx.norm_days[product]
-    late_chance = cat.late_start_probability(region, ctx.year_offset(year_of(toewijzing)))
-    late = (rng.uniform("late", key) < late_chance) & (norm > 0)
-    quick = np.floor(rng.uniform("wait", key) ** 2 * (norm + 1)).astype(np.int64)
-    wait = np.where(late, norm + 1 + rng.integers("wait-late", 0, 76, key), quick)
-    care_start = np.maximum(allocations["start"], toewijzing + wait)
-    care_end = np.minimum(allocations["eff_end"], ctx.last_day)
+    care_start, care_end = care_period(ctx, allocations)
     used = (
         ctx.declared[product]
         & ~allocations["withdrawn"]
@@ -127,6 +118,7 @@ def declaration_lines(ctx: Context, allocations: Frame) -> Frame:
         "end": end,
         "volume": volume,
         "bedrag": np.rint(volume * rate).astype(np.int64),
+        "submitted": submitted,
         "file_year": _file_year(ctx, submitted),
         "order": np.arange(alloc.size, dtype=np.int64) * 8,
     }
@@ -139,6 +131,7 @@ def declaration_lines(ctx: Context, allocations: Frame) -> Frame:
         "key": line_key[credited] * 10 + KIND_CREDIT,
         "vorig": debit["key"][credited],
         "credit": np.ones(credited.size, dtype=bool),
+        "submitted": credit_submitted,
         "file_year": _file_year(ctx, credit_submitted),
         "order": debit["order"][credited] + 2,
     }
@@ -159,10 +152,33 @@ def declaration_lines(ctx: Context, allocations: Frame) -> Frame:
         "key": line_key[corrected] * 10 + KIND_CORRECTION,
         "volume": new_volume,
         "bedrag": np.rint(new_volume * rate[corrected]).astype(np.int64),
+        "submitted": correction_submitted,
         "file_year": _file_year(ctx, correction_submitted),
         "order": debit["order"][corrected] + 3,
     }
     return concat([debit, credit, correction])
+
+
+def care_period(ctx: Context, allocations: Frame) -> tuple[np.ndarray, np.ndarray]:
+    """First and last day care is delivered on each allocation (the end capped at the last day).
+
+    The start is the toewijzingsdatum plus a waiting time (sometimes beyond the hulpvorm's norm),
+    never before the ingangsdatum. The declarations begin on it and the start-zorg messages
+    (JW305, cycle.py) report it, so the observed and the proxy start of care agree (§5).
+    """
+    rng = ctx.rng
+    key = allocations["key"]
+    product = allocations["product"]
+    region = cat.GEMEENTE_REGION[allocations["gemeente"]]
+    toewijzing = allocations["toewijzingsdatum"]
+    norm = ctx.norm_days[product]
+    late_chance = cat.late_start_probability(region, ctx.year_offset(year_of(toewijzing)))
+    late = (rng.uniform("late", key) < late_chance) & (norm > 0)
+    quick = np.floor(rng.uniform("wait", key) ** 2 * (norm + 1)).astype(np.int64)
+    wait = np.where(late, norm + 1 + rng.integers("wait-late", 0, 76, key), quick)
+    care_start = np.maximum(allocations["start"], toewijzing + wait)
+    care_end = np.minimum(allocations["eff_end"], ctx.last_day)
+    return care_start, care_end
 
 
 def _repeat_index(counts: np.ndarray) -> np.ndarray:

@@ -17,14 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestration.config import GENERATED_MARKER
-from orchestration.generator.block import Block, generate_block
+from orchestration.generator.block import CYCLE_ENTITIES, Block, generate_block
 from orchestration.generator.bsn import MAX_CLIENTS
 from orchestration.generator.context import build_context
 from orchestration.generator.declarations import MONTH_SLOTS
 from orchestration.generator.defects import ALLOCATION_DEFECTS, DECLARATION_DEFECTS
+from orchestration.generator.ijw import IjwWriter
 from orchestration.generator.writer import FORMATS, PartWriter
 
-ENTITIES = ("allocations", "declarations")
+ENTITIES = ("allocations", "declarations", *CYCLE_ENTITIES)
 DATA_SUFFIXES = (".csv", ".parquet", ".xml")
 DEFAULT_DEFECT_RATE = 0.004
 MAX_DEFECT_RATE = 0.02
@@ -47,6 +48,9 @@ class GenerateSummary:
     allocation_rows: int = 0  # all rows written, versions and defective rows included
     declaration_rows: int = 0  # all rows written, credits and defective rows included
     credit_rows: int = 0
+    # rows per message-cycle entity (DEFINITIONS §2.1), and answered lines that were rejected
+    cycle_rows: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CYCLE_ENTITIES, 0))
+    rejected_lines: int = 0
     allocation_defects: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(ALLOCATION_DEFECTS, 0)
     )
@@ -73,10 +77,13 @@ def generate_landing(
     overwrite: bool = False,
     defect_rate: float = DEFAULT_DEFECT_RATE,
 ) -> GenerateSummary:
-    """Write `out/allocations/` and `out/declarations/` plus the generated-data marker.
+    """Write one sub-folder per entity (`ENTITIES`) plus the generated-data marker.
+
+    csv and parquet write every entity as part files; xml writes one iJw 3.2 message per file
+    for the entities that have a message (ijw.py) and CSV for outcome_reports.
 
     Refuses (ValueError) when `out` already holds data files, unless `overwrite` is set; then
-    the data files in the two entity folders and the marker are replaced.
+    the data files in the entity folders and the marker are replaced.
     `defect_rate` is the share of clean rows that get a deliberately defective copy.
     """
     out = Path(out)
@@ -89,16 +96,27 @@ def generate_landing(
     )
     per_part = max(1, chunk_rows // (LINES_PER_CLIENT_YEAR * ctx.n_years))
     parts = math.ceil(clients / per_part)
+    xml = IjwWriter(out, progress=say) if fmt == "xml" else None
     for part in range(parts):
         first, stop = part * per_part, min(clients, (part + 1) * per_part)
         per_block = math.ceil((stop - first) / math.ceil((stop - first) / MAX_BLOCK_CLIENTS))
-        writers = {entity: PartWriter(out / entity, part, fmt) for entity in ENTITIES}
+        writers = {} if xml else {e: PartWriter(out / e, part, fmt) for e in ENTITIES}
         try:
             for block_first in range(first, stop, per_block):
                 block_stop = min(stop, block_first + per_block)
-                block = generate_block(ctx, block_first, block_stop)
-                writers["allocations"].write(block.allocations, block.allocation_years)
-                writers["declarations"].write(block.declarations, block.declaration_years)
+                block = generate_block(ctx, block_first, block_stop, helpers=xml is not None)
+                if xml is not None:
+                    # defective copies no valid iJw message can carry are left out
+                    dropped = xml.write_block(block)
+                    for kind, count in dropped["allocations"].items():
+                        block.allocation_defects[kind] -= count
+                        summary.allocation_rows -= count
+                    for kind, count in dropped["declarations"].items():
+                        block.declaration_defects[kind] -= count
+                        summary.declaration_rows -= count
+                else:
+                    for entity, (table, years) in block.tables.items():
+                        writers[entity].write(table, years)
                 _add(summary, block)
                 say(
                     f"part {part + 1}/{parts}: clients {block_first + 1}-{block_stop} of "
@@ -108,6 +126,8 @@ def generate_landing(
         finally:
             for writer in writers.values():
                 summary.files_written += len(writer.close())
+    if xml is not None:
+        summary.files_written += xml.close()
     _write_marker(out, summary, chunk_rows, defect_rate)
     return summary
 
@@ -117,6 +137,9 @@ def _add(summary: GenerateSummary, block: Block) -> None:
     summary.allocation_rows += block.allocations.num_rows
     summary.declaration_rows += block.declarations.num_rows
     summary.credit_rows += block.credit_rows
+    summary.rejected_lines += block.rejected_lines
+    for entity in CYCLE_ENTITIES:
+        summary.cycle_rows[entity] += block.tables[entity][0].num_rows
     for kind, count in block.allocation_defects.items():
         summary.allocation_defects[kind] += count
     for kind, count in block.declaration_defects.items():
@@ -179,6 +202,8 @@ def _write_marker(out: Path, summary: GenerateSummary, chunk_rows: int, rate: fl
         "declaration_rows": summary.declaration_rows,
         "allocation_defects": summary.allocation_defects,
         "declaration_defects": summary.declaration_defects,
+        "cycle_rows": summary.cycle_rows,
+        "rejected_lines": summary.rejected_lines,
     }
     text = json.dumps(content, indent=2, sort_keys=True) + "\n"
     (out / GENERATED_MARKER).write_text(text, encoding="utf-8")

@@ -1,4 +1,4 @@
-"""Turn numeric row frames into Arrow tables of text in the exact §2 column order.
+"""Turn numeric row frames into Arrow tables of text in the exact landing column order.
 
 Every column is text (codes keep their leading zeros, dates are ISO `YYYY-MM-DD`, missing
 values are null and written as empty CSV fields), so CSV and Parquet files hold the same values
@@ -20,15 +20,85 @@ from orchestration.generator.allocations import (
     UNIT_CODES,
 )
 from orchestration.generator.context import Context
+from orchestration.generator.cycle import ACCEPTED_CODE, GOALS, REJECTION_CODES, message_dates
 from orchestration.generator.dates import OPEN_END, split_ymd
 from orchestration.generator.frames import Frame
-from orchestration.ingest.contract import column_names
 
-ALLOCATION_NAMES = tuple(column_names("allocations"))
-DECLARATION_NAMES = tuple(column_names("declarations"))
+# The columns of each landing sub-folder (DEFINITIONS §2 and §2.1), in the order written.
+ALLOCATION_NAMES = (
+    "toewijzingnummer",
+    "gemeentecode",
+    "aanbieder_agb",
+    "bsn",
+    "geboortedatum",
+    "productcategorie",
+    "productcode",
+    "ingangsdatum",
+    "einddatum",
+    "toewijzingsdatum",
+    "volume",
+    "eenheid",
+    "frequentie",
+    "reden_wijziging",
+    "verwijzer_type",
+    "reden_beeindiging",
+    "dagtekening",
+    "referentie_aanbieder",
+)
+DECLARATION_NAMES = (
+    "declaratienummer",
+    "vorig_declaratienummer",
+    "debet_credit",
+    "toewijzingnummer",
+    "gemeentecode",
+    "aanbieder_agb",
+    "bsn",
+    "productcategorie",
+    "productcode",
+    "begindatum",
+    "einddatum",
+    "geleverd_volume",
+    "eenheid",
+    "bedrag",
+)
+_MESSAGE_IDS = ("toewijzingnummer", "gemeentecode", "aanbieder_agb", "bsn")
+_PRODUCT = ("productcategorie", "productcode")
+CARE_START_NAMES = (*_MESSAGE_IDS, *_PRODUCT, "begindatum", "dagtekening", "status_aanlevering")
+CARE_STOP_NAMES = (
+    *_MESSAGE_IDS,
+    *_PRODUCT,
+    "begindatum",
+    "einddatum",
+    "reden_beeindiging",
+    "dagtekening",
+    "status_aanlevering",
+)
+REQUEST_NAMES = (
+    "referentie_aanbieder",
+    "gemeentecode",
+    "aanbieder_agb",
+    "bsn",
+    *_PRODUCT,
+    "ingangsdatum",
+    "verwijzer_type",
+    "dagtekening",
+)
+RESPONSE_NAMES = ("declaratienummer", "gemeentecode", "aanbieder_agb", "retourcodes", "dagtekening")
+OUTCOME_NAMES = (*_MESSAGE_IDS, "einddatum", "doelen_behaald", "rapportagedatum")
+COLUMNS = {
+    "allocations": ALLOCATION_NAMES,
+    "declarations": DECLARATION_NAMES,
+    "care_starts": CARE_START_NAMES,
+    "care_stops": CARE_STOP_NAMES,
+    "allocation_requests": REQUEST_NAMES,
+    "declaration_responses": RESPONSE_NAMES,
+    "outcome_reports": OUTCOME_NAMES,
+}
+# Columns only the iJw XML writer reads start with "_"; they are never written to CSV/Parquet.
+HELPER_PREFIX = "_"
 
 
-def allocation_table(ctx: Context, rows: Frame) -> pa.Table:
+def allocation_table(ctx: Context, rows: Frame, helpers: bool = False) -> pa.Table:
     product = rows["product"]
     columns = {
         "toewijzingnummer": _numbered("T", rows["tw"], 10),
@@ -48,11 +118,14 @@ def allocation_table(ctx: Context, rows: Frame) -> pa.Table:
         "verwijzer_type": _lookup(REFERRER_CODES, rows["referrer"]),
         "reden_beeindiging": _lookup(REASON_CODES, rows["reason"]),
         "dagtekening": _dates(rows["dagtekening"]),
+        "referentie_aanbieder": _referentie(rows["referentie"]),
     }
+    if helpers:
+        columns["_geboortedatum"] = _dates(rows["birth"])
     return _table(columns, ALLOCATION_NAMES)
 
 
-def declaration_table(ctx: Context, rows: Frame) -> pa.Table:
+def declaration_table(ctx: Context, rows: Frame, helpers: bool = False) -> pa.Table:
     product = rows["product"]
     vorig = rows["vorig"]
     columns = {
@@ -71,13 +144,77 @@ def declaration_table(ctx: Context, rows: Frame) -> pa.Table:
         "eenheid": _lookup(UNIT_CODES, rows["unit"]),
         "bedrag": _integers(rows["bedrag"]),
     }
+    if helpers:
+        columns["_message_date"] = _dates(message_dates(rows))
     return _table(columns, DECLARATION_NAMES)
 
 
+def message_table(
+    ctx: Context,
+    entity: str,
+    allocations: Frame,
+    birth: np.ndarray,
+    bsn: np.ndarray,
+    rows: Frame,
+    helpers: bool = False,
+) -> pa.Table:
+    """care_starts, care_stops, allocation_requests or outcome_reports rows of cycle.py."""
+    alloc = rows["alloc"]
+    client = allocations["client"][alloc]
+    product = allocations["product"][alloc]
+    code = np.where(allocations["code_missing"][alloc], -1, product)
+    names = COLUMNS[entity]
+    values = {
+        "toewijzingnummer": lambda: _numbered("T", allocations["key"][alloc], 10),
+        "referentie_aanbieder": lambda: _referentie(allocations["key"][alloc]),
+        "gemeentecode": lambda: _lookup(cat.GEMEENTE_CODES, allocations["gemeente"][alloc]),
+        "aanbieder_agb": lambda: _lookup(ctx.providers.agb, allocations["provider"][alloc]),
+        "bsn": lambda: _numbered("", bsn[client], 9),
+        "productcategorie": lambda: _lookup(ctx.product_category, product),
+        "productcode": lambda: _lookup(ctx.product_code, code),
+        "dagtekening": lambda: _dates(rows["dagtekening"]),
+        "rapportagedatum": lambda: _dates(rows["dagtekening"]),
+        "status_aanlevering": lambda: _integers(rows["status"]),
+        "begindatum": lambda: _dates(rows["begin"]),
+        "einddatum": lambda: _dates(rows["end"]),
+        "ingangsdatum": lambda: _dates(rows["start"]),
+        "reden_beeindiging": lambda: _lookup(REASON_CODES, rows["reason"]),
+        "doelen_behaald": lambda: _lookup(GOALS, rows["goals"]),
+        "verwijzer_type": lambda: _lookup(REFERRER_CODES, allocations["referrer"][alloc]),
+    }
+    columns = {name: values[name]() for name in names}
+    if helpers:
+        columns["_geboortedatum"] = _dates(birth[client])
+        columns["_ingangsdatum"] = _dates(allocations["start"][alloc])
+    return _table(columns, names)
+
+
+def response_table(ctx: Context, lines: Frame, rows: Frame) -> pa.Table:
+    """declaration_responses rows of cycle.py: retourcodes space-separated, 0200 = accepted."""
+    line = rows["line"]
+    first = _lookup((ACCEPTED_CODE, *REJECTION_CODES), rows["code1"] + 1)
+    second = _lookup(REJECTION_CODES, rows["code2"])  # null where there is no second code
+    columns = {
+        "declaratienummer": _numbered("D", rows["key"], 14),
+        "gemeentecode": _lookup(cat.GEMEENTE_CODES, lines["gemeente"][line]),
+        "aanbieder_agb": _lookup(ctx.providers.agb, lines["provider"][line]),
+        "retourcodes": pc.binary_join_element_wise(first, second, " ", null_handling="skip"),
+        "dagtekening": _dates(rows["dagtekening"]),
+    }
+    return _table(columns, RESPONSE_NAMES)
+
+
 def _table(columns: dict[str, pa.Array], names: tuple[str, ...]) -> pa.Table:
-    if tuple(columns) != names:
-        raise AssertionError("generated columns differ from the input contract")
+    landing = tuple(name for name in columns if not name.startswith(HELPER_PREFIX))
+    if landing != names:
+        raise AssertionError("generated columns differ from the landing columns")
     return pa.table(columns)
+
+
+def _referentie(keys: np.ndarray) -> pa.Array:
+    """A request's referentie_aanbieder: "R" + the allocation key; null where the key is < 0."""
+    keys = np.asarray(keys, dtype=np.int64)
+    return _numbered("R", np.maximum(keys, 0), 9, null=keys < 0)
 
 
 def _lookup(values: tuple[str | None, ...], index: np.ndarray) -> pa.Array:

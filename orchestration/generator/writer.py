@@ -14,7 +14,8 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-FORMATS = ("csv", "parquet")
+FORMATS = ("csv", "parquet", "xml")
+PART_FORMATS = ("csv", "parquet")
 _CSV_OPTIONS = pcsv.WriteOptions(include_header=False, quoting_style="none", delimiter=",")
 
 
@@ -22,8 +23,8 @@ class PartWriter:
     """Streams the tables of one entity and one part into per-year files."""
 
     def __init__(self, folder: Path, part: int, fmt: str) -> None:
-        if fmt not in FORMATS:
-            raise ValueError(f"format must be one of {FORMATS}, not {fmt!r}")
+        if fmt not in PART_FORMATS:
+            raise ValueError(f"format must be one of {PART_FORMATS}, not {fmt!r}")
         self._folder = folder
         self._part = part
         self._fmt = fmt
