@@ -23,7 +23,7 @@ select
     {{ content_fingerprint([
         'netted.gemeentecode', 'netted.toewijzingnummer', 'netted.aanbieder_agb',
         'clients.client_key', 'netted.productcategorie', 'netted.productcode',
-        'netted.begindatum', 'netted.debet_credit', 'netted.net_amount_cents',
+        'netted.begindatum', 'netted.debet_credit', 'netted.is_rejected', 'netted.net_amount_cents',
         'netted.net_volume', 'netted.net_minutes', 'netted.net_care_days',
     ]) }} as fingerprint
 from netted

@@ -1,7 +1,12 @@
--- One row per effective allocation (DEFINITIONS §2) with its product attributes (§3) and the
--- jeugdhulp trajectory it belongs to (§4; empty for products that are not jeugdhulp).
+-- One row per effective allocation (DEFINITIONS §2) with its product attributes (§3), the
+-- jeugdhulp trajectory it belongs to (§4; empty for products that are not jeugdhulp) and the
+-- derived facts of §5 with their source (int_allocations__derived_facts, where each is defined).
 with effective as (
     select * from {{ ref('int_allocations__effective') }}
+),
+
+derived as (
+    select * from {{ ref('int_allocations__derived_facts') }}
 ),
 
 chained as (
@@ -58,7 +63,20 @@ select
     effective.is_ambulant_alternatief,
     effective.is_maatwerk,
     effective.is_duurzaam,
-    effective.is_ggz
+    effective.is_ggz,
+    -- derived facts (§5)
+    derived.start_of_care,
+    derived.start_of_care_basis,
+    derived.waiting_days,
+    derived.care_end_date,
+    derived.is_ended,
+    derived.reason_for_ending,
+    derived.reason_source,
+    derived.referrer,
+    derived.referrer_source,
+    derived.is_continuation
 from effective
 left join trajectories
     on effective.allocation_key = trajectories.allocation_key
+left join derived
+    on effective.allocation_key = derived.allocation_key

@@ -1,5 +1,6 @@
 -- DEFINITIONS §5: net declared amount, volume, hours and care days per allocation, provider and
--- calendar month (of the declaration's begindatum). Credits are netted (§2).
+-- calendar month (of the declaration's begindatum). Credits are netted (§2); a rejected line
+-- (§2.1) counts in n_lines (it was delivered) and in none of the measures.
 -- Aggregated on the short keys (the allocation as gemeentecode + toewijzingnummer, the client as
 -- its integer client_id), then the allocation_key of the effective allocation (none for a line
 -- on a withdrawn allocation) and the client_key are looked up: the same rows as grouping on the
@@ -57,7 +58,7 @@ monthly as (
         sum(net_minutes) as net_minutes,
         sum(net_care_days) as net_care_days,
         cast(count(*) as {{ dbt.type_int() }}) as n_lines,
-        min(case when debet_credit = 'D' then begindatum end) as first_debit_begindatum
+        min(case when debet_credit = 'D' and not is_rejected then begindatum end) as first_debit_begindatum
     from netted
     group by
         gemeentecode, toewijzingnummer, aanbieder_agb, client_id, productcategorie, productcode,

@@ -7,7 +7,10 @@
 --   is_intensive_segment  segment 1 and its equivalents: verblijf, ambulante alternatieven, crisis
 --   norm_days             start-of-care norm of the hulpvorm (seed start_of_care_norms); the
 --                         verblijf norm applies to residential products only
---   is_according_to_plan  reden_beeindiging is an according-to-plan code (seed ijw_reden_beeindiging)
+--   is_according_to_plan  the reason for ending (§5, fct_allocations: JW307, else the allocations
+--                         column) is an according-to-plan code (seed ijw_reden_beeindiging);
+--                         false when the reason is unknown (reason_for_ending says which)
+--   start_of_care …       the §5 derived facts of fct_allocations, passed on as they are
 --   client_id             the client's integer stand-in (stg_raw__clients): the client-level
 --                         indicator facts group and count on it instead of the 64-character key
 with allocations as (
@@ -54,6 +57,15 @@ flagged as (
         allocations.einddatum,
         allocations.toewijzingsdatum,
         allocations.reden_beeindiging,
+        -- derived facts (§5, fct_allocations)
+        allocations.start_of_care,
+        allocations.start_of_care_basis,
+        allocations.waiting_days,
+        allocations.care_end_date,
+        allocations.is_ended,
+        allocations.reason_for_ending,
+        allocations.reason_source,
+        allocations.is_continuation,
         -- flags
         allocations.is_verblijf and not allocations.is_wonen as is_residential,
         allocations.is_wonen,
@@ -76,7 +88,7 @@ flagged as (
     left join norms
         on allocations.hulpvorm = norms.hulpvorm
     left join reasons
-        on allocations.reden_beeindiging = reasons.reden_beeindiging
+        on allocations.reason_for_ending = reasons.reden_beeindiging
     left join clients
         on allocations.client_key = clients.client_key
 )

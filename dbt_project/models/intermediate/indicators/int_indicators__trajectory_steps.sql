@@ -6,9 +6,13 @@
 --   is_escalation                 rank above every earlier step's (§5)
 --   is_same_or_heavier            a later step of at least the highest earlier rank
 --   is_not_heavier_than_first     rank at most the first step's
+-- A continuation (§5: same client, aanbieder and product, within continuation_gap_days of the
+-- earlier one's end) extends the care already there: it is no step, so no transition,
+-- re-indication or escalation.
 with allocations as (
     select * from {{ ref('int_indicators__allocations') }}
     where trajectory_id is not null
+        and not coalesce(is_continuation, false)
 ),
 
 steps as (
