@@ -19,7 +19,7 @@ from orchestration.config import GENERATED_MARKER
 from orchestration.generate import GenerateSummary, generate_landing
 from orchestration.generator.bsn import client_bsns, corrupt_bsns
 from orchestration.generator.randomness import KeyedRandom
-from orchestration.ingest.contract import column_names
+from orchestration.generator.tables import COLUMNS
 
 CLIENTS = 400
 SEED = 11
@@ -30,6 +30,11 @@ TWENTE = {"0141", "0147", "1774", "0153", "0158", "0163", "0164", "1735", "0168"
 TWENTE |= {"1742", "0183", "1700", "0189"}
 NOORD_LIMBURG = {"0889", "0893", "0907", "1507", "1894", "0983", "0984"}
 LEKSTROOM = {"0321", "0353", "0331", "0356", "1961"}
+
+
+def columns(entity: str) -> list[str]:
+    """The landing columns the generator writes for `entity`, in order."""
+    return list(COLUMNS[entity])
 
 
 # ---------------------------------------------------------------- independent checks
@@ -65,7 +70,7 @@ def read_entity(folder: Path, entity: str) -> pd.DataFrame:
 def classify_allocations(allocs: pd.DataFrame) -> pd.Series:
     """Defect kind per row ('' for a clean row), derived from the rules, not the generator."""
     kind = pd.Series("", index=allocs.index)
-    contract = column_names("allocations")
+    contract = columns("allocations")
     kind[allocs.duplicated(subset=contract, keep="first")] = "duplicate"
     bad_date = allocs[list(ALLOCATION_DATES)].apply(
         lambda col: col.map(lambda v: v != "" and iso_date(v) is None)
@@ -77,7 +82,7 @@ def classify_allocations(allocs: pd.DataFrame) -> pd.Series:
 
 def classify_declarations(decls: pd.DataFrame, known_allocations: set[str]) -> pd.Series:
     kind = pd.Series("", index=decls.index)
-    contract = column_names("declarations")
+    contract = columns("declarations")
     kind[decls.duplicated(subset=contract, keep="first")] = "duplicate"
     dates_ok = decls["begindatum"].map(iso_date).notna() & decls["einddatum"].map(iso_date).notna()
     kind[(kind == "") & ~dates_ok] = "impossible_date"
@@ -163,7 +168,7 @@ def test_small_chunk_rows_gives_several_parts_with_the_same_rows(
     declaration_files = sorted(p.name for p in (out / "declarations").iterdir())
     assert len({name.split("-part-")[1] for name in declaration_files}) > 1
     for entity in ("allocations", "declarations"):
-        names = column_names(entity)
+        names = columns(entity)
         chunked = read_entity(out, entity)[names].sort_values(names, ignore_index=True)
         whole = data[entity][names].sort_values(names, ignore_index=True)
         pd.testing.assert_frame_equal(chunked, whole)
@@ -182,7 +187,7 @@ def test_parquet_holds_the_same_values_as_csv_file_by_file(
         assert csv_files == parquet_files
         for stem in csv_files:
             table = pq.read_table(out / entity / f"{stem}.parquet")
-            assert table.column_names == column_names(entity)
+            assert table.column_names == columns(entity)
             assert all(str(t) == "string" for t in table.schema.types)
             from_parquet = table.to_pandas()
             assert not (from_parquet == "").any().any(), "missing values are nulls in Parquet"
@@ -198,7 +203,7 @@ def test_columns_are_exactly_the_contract_in_order(landing: tuple[Path, Generate
     for entity in ("allocations", "declarations"):
         for path in (out / entity).iterdir():
             header = path.read_text(encoding="utf-8").split("\n", 1)[0]
-            assert header.split(",") == column_names(entity), path.name
+            assert header.split(",") == columns(entity), path.name
 
 
 def test_csv_is_plain_comma_separated_with_empty_missing_values(
@@ -287,7 +292,7 @@ def test_allocations_start_within_the_years_and_nothing_is_dated_after_end_year(
 def test_versions_of_an_allocation_have_distinct_dagtekening(
     data: dict[str, pd.DataFrame],
 ) -> None:
-    clean = data["clean_allocations"].drop_duplicates(subset=column_names("allocations"))
+    clean = data["clean_allocations"].drop_duplicates(subset=columns("allocations"))
     assert not clean.duplicated(subset=["toewijzingnummer", "dagtekening"]).any()
 
 
@@ -485,7 +490,7 @@ def test_clients_are_0_to_17_years_old_at_their_first_allocation(
 def test_allocations_have_versions_open_ends_reasons_and_referrers(
     data: dict[str, pd.DataFrame],
 ) -> None:
-    clean = data["clean_allocations"].drop_duplicates(subset=column_names("allocations"))
+    clean = data["clean_allocations"].drop_duplicates(subset=columns("allocations"))
     effective = effective_versions(clean)
     first = (
         clean.sort_values("dagtekening")
@@ -505,7 +510,9 @@ def test_allocations_have_versions_open_ends_reasons_and_referrers(
     reasons = ended["reden_beeindiging"].value_counts(normalize=True)
     assert reasons.idxmax() == "31" and reasons["31"] > 0.5
     assert set(reasons.index) - {"31"} <= {"32", "33", "34", "35", "36", "37", "38", "39"}
-    assert set(effective["verwijzer_type"]) <= {"01", "02", "03", "04", "05", "06", "08"}
+    assert set(effective["verwijzer_type"]) <= {"", "01", "02", "03", "04", "05", "06", "08"}
+    # an empty verwijzer_type only where the allocation answers a request (§2.1)
+    assert (effective.loc[effective["verwijzer_type"] == "", "referentie_aanbieder"] != "").all()
     waiting = pd.to_datetime(effective["ingangsdatum"]) - pd.to_datetime(
         effective["toewijzingsdatum"].replace("", None)
     )
