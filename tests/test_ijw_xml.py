@@ -50,6 +50,7 @@ def test_each_toewijzing_of_a_jw301_becomes_one_allocation_row() -> None:
         "verwijzer_type": None,
         "reden_beeindiging": None,
         "dagtekening": "2025-02-03",
+        "referentie_aanbieder": None,  # §2.1: this message answers no request
     }
     assert rows == [
         {

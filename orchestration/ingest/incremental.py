@@ -47,6 +47,8 @@ from orchestration.ingest.validate import (
     latest_plausible_date,
     legacy_codes_without_successor,
     new_repeated_keys_sql,
+    reden_beeindiging_codes,
+    verwijzer_codes,
 )
 from orchestration.sql import quote_ident, quote_literal, table_exists
 
@@ -98,10 +100,11 @@ def repeated_keys_table(entity: str) -> str:
 def reader_version() -> str:
     """A fingerprint of the code that turns a file into landed rows and of what decides the
     rule hits kept with them (and of DuckDB, which parses and hashes): any change to the ingest
-    package, the legacy productcategorie codes without successor (a seed) or the DuckDB
-    version invalidates the cache."""
+    package, the code lists read from seeds (legacy productcategorie codes without successor,
+    JZ588 reden beëindiging, COD327 verwijzer) or the DuckDB version invalidates the cache."""
     digest = hashlib.sha256(duckdb.__version__.encode())
-    digest.update(",".join(legacy_codes_without_successor()).encode())
+    for codes in (legacy_codes_without_successor(), reden_beeindiging_codes(), verwijzer_codes()):
+        digest.update(",".join(codes).encode() + b"\x00")
     package = Path(__file__).resolve().parent
     for source in sorted(package.glob("*.py")):
         digest.update(source.name.encode())
@@ -189,7 +192,10 @@ def land_incrementally(
 
 def _prepare_cache(con: duckdb.DuckDBPyConnection, version: str, full_refresh: bool) -> None:
     """Create the cache; drop it first on a full refresh or when the reader code changed."""
-    if table_exists(con, LANDED_SCHEMA, "files") and not full_refresh:
+    complete = table_exists(con, LANDED_SCHEMA, "files") and all(
+        table_exists(con, LANDED_SCHEMA, entity) for entity in ENTITIES
+    )
+    if complete and not full_refresh:
         stale = con.execute(
             f"SELECT count(*) FROM {FILES_TABLE} WHERE reader_version <> ?", [version]
         ).fetchall()[0][0]

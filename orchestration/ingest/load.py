@@ -1,11 +1,16 @@
 """Landing folder → raw tables of the working database: the public entry point of ingestion.
 
-`ingest_landing` reads every file under `allocations/` and `declarations/` (DEFINITIONS §2),
-validates the rows set-based in DuckDB (`validate.py`), and replaces, in one transaction:
+`ingest_landing` reads every file under `allocations/` and `declarations/` (DEFINITIONS §2) and,
+when present, `care_starts/`, `care_stops/`, `allocation_requests/`, `declaration_responses/` and
+`outcome_reports/` (§2.1), validates the rows set-based in DuckDB (`validate.py`), and replaces,
+in one transaction:
 
-- raw.allocations, raw.declarations: the rows that pass every rule, typed, with `client_id`
-  and lineage (_source_file, _source_row, _extra; allocations also _file_seq, which decides
-  between undated versions); allocations also carry the `client_key` (§7). Declaration lines
+- raw.allocations, raw.declarations and the §2.1 tables raw.care_starts, raw.care_stops,
+  raw.allocation_requests, raw.declaration_responses, raw.outcome_reports (always created,
+  empty when their sub-folder is absent): the rows that pass every rule, typed, with
+  `client_id` (not the answers, which carry no BSN) and lineage (_source_file, _source_row,
+  _extra; all but declarations also _file_seq, which decides between undated versions);
+  allocations also carry the `client_key` (§7). Declaration lines
   do not: at 60M lines the 64-character key is the costliest column to write, and dbt looks it
   up in raw.clients after aggregating on client_id. The BSN stays here — the working database
   is never published; dbt staging drops it.
@@ -84,12 +89,19 @@ RAW_SCHEMA = "raw"
 # position in this run's sorted paths, so a new file renumbers the files after it, and the
 # lines are kept from one ingest to the next (raw_state.py); nothing downstream orders lines
 # by file.
-LINEAGE = {
-    "allocations": "c._source_file, c._source_row, c._file_seq, c._extra",
+_FULL_LINEAGE = "c._source_file, c._source_row, c._file_seq, c._extra"
+LINEAGE = {entity: _FULL_LINEAGE for entity in ENTITIES} | {
     "declarations": "c._source_file, c._source_row, c._extra",
 }
-# The client columns each raw table gets from the client keys (see the module docstring).
-CLIENT_COLUMNS = {"allocations": "k.client_key, k.client_id", "declarations": "k.client_id"}
+# The client columns each raw table gets from the client keys (see the module docstring). The
+# declaration answers carry no BSN (§2.1), so no client.
+CLIENT_COLUMNS = {
+    entity: "k.client_id"
+    for entity, columns in ENTITIES.items()
+    if any(c.name == "bsn" for c in columns)
+} | {"allocations": "k.client_key, k.client_id"}
+# The raw tables written in full every run (raw.declarations is updated in place).
+FULL_TABLES = tuple(entity for entity in ENTITIES if entity != "declarations")
 
 
 def _scratch(name: str) -> str:
@@ -183,8 +195,9 @@ def _validate(
     say: Callable[[str], None],
     seq_by_file_id: dict[int, int],
 ) -> None:
-    """The steps of validate.py, allocations first (declarations refer to them). What depends
-    on a file alone is worked out once per landed file (`record_file_validation`)."""
+    """The steps of validate.py in the order of ENTITIES: allocations first (the others refer to
+    them), declarations finished (credits included) before their answers. What depends on a
+    file alone is worked out once per landed file (`record_file_validation`)."""
     for entity in ENTITIES:
         say(f"Validating {entity}")
         recorded = record_file_validation(con, entity)
@@ -195,13 +208,18 @@ def _validate(
         con.execute(duplicates_sql(entity, tables))
         late = [seq_by_file_id[i] for i in late_file_ids(con, entity, peildatum)]
         con.execute(single_rules_sql(entity, tables, peildatum, late))
-        allocations = _tables("allocations") if entity == "declarations" else None
-        con.execute(cross_rules_sql(entity, tables, allocations))
-    say("Checking credit lines against their debit lines")
-    for statement in credit_rules_sql(
-        _tables("declarations"), _scratch("debits"), _scratch("credits")
-    ):
-        con.execute(statement)
+        con.execute(
+            cross_rules_sql(
+                entity,
+                tables,
+                allocations=_tables("allocations"),
+                declarations=_tables("declarations"),
+            )
+        )
+        if entity == "declarations":
+            say("Checking credit lines against their debit lines")
+            for statement in credit_rules_sql(tables, _scratch("debits"), _scratch("credits")):
+                con.execute(statement)
     for entity in ENTITIES:
         con.execute(quarantine_rules_sql(_tables(entity), _scratch(f"rules_{entity}")))
 
@@ -211,7 +229,7 @@ def _client_keys(con: duckdb.DuckDBPyConnection, hmac_key: bytes) -> None:
     client_id is given in the raw tables' transaction (raw_state.assign_client_ids)."""
     distinct = " UNION ".join(
         f"SELECT l.bsn FROM {_tables(entity).land} AS l WHERE {_tables(entity).clean('l')}"
-        for entity in ENTITIES
+        for entity in CLIENT_COLUMNS
     )
     con.execute(
         f"CREATE OR REPLACE TABLE {_scratch('bsn_keys')} AS "
@@ -225,6 +243,8 @@ def _raw_rows(entity: str, source: str) -> str:
     with client columns and lineage."""
     tables = _tables(entity)
     selects = ", ".join(f"{typed(c, 'c')} AS {quote_ident(c.name)}" for c in ENTITIES[entity])
+    if entity not in CLIENT_COLUMNS:
+        return f"SELECT {selects}, {LINEAGE[entity]} FROM {source} AS c WHERE {tables.clean('c')}"
     return (
         f"SELECT {selects}, {CLIENT_COLUMNS[entity]}, {LINEAGE[entity]} FROM {source} AS c "
         f"JOIN {_scratch('client_keys')} AS k ON k.bsn = {value('bsn', 'c')} "
@@ -297,10 +317,11 @@ def _replace_raw_tables(
     try:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
         assign_client_ids(con, _scratch("bsn_keys"), _scratch("client_keys"), keep=keep)
-        con.execute(
-            f"CREATE OR REPLACE TABLE {RAW_SCHEMA}.allocations AS "
-            f"{_raw_rows('allocations', _tables('allocations').land)}"
-        )
+        for entity in FULL_TABLES:
+            con.execute(
+                f"CREATE OR REPLACE TABLE {RAW_SCHEMA}.{entity} AS "
+                f"{_raw_rows(entity, _tables(entity).land)}"
+            )
         update = _write_declarations(con, files, landed, keep=keep)
         save_state(
             con,

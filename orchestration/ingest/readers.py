@@ -1,7 +1,9 @@
 """Landing files → landing tables of text values, one reader per file extension.
 
 DEFINITIONS §2: files arrive as CSV or Parquet in the `allocations/` and `declarations/`
-sub-folders of the landing folder. A file that cannot be parsed at all, or lacks a required
+sub-folders of the landing folder; §2.1 adds the optional sub-folders `care_starts/`,
+`care_stops/`, `allocation_requests/`, `declaration_responses/` and `outcome_reports/`. iJw XML
+messages (one per file) are read by `ijw_xml.py`. A file that cannot be parsed at all, or lacks a required
 column, fails the run with a clear message naming the file (`LandingFileError`).
 
 Every reader appends the rows of one file to a landing table that has every contract column
@@ -26,7 +28,7 @@ import duckdb
 
 from orchestration.config import GENERATED_MARKER
 from orchestration.ingest import csv_text
-from orchestration.ingest.contract import ENTITIES, Column
+from orchestration.ingest.contract import CORE_ENTITIES, ENTITIES, Column
 from orchestration.sql import quote_ident, quote_literal
 
 
@@ -74,7 +76,7 @@ def discover_files(landing_dir: Path) -> list[LandingFile]:
             "the folder holding allocations/ and declarations/",
         )
     entity_dirs = {e: landing_dir / e for e in ENTITIES if (landing_dir / e).is_dir()}
-    if not entity_dirs:
+    if not any(e in entity_dirs for e in CORE_ENTITIES):
         raise LandingFileError(
             landing_dir,
             "the landing folder has neither an allocations/ nor a declarations/ sub-folder; "
@@ -86,8 +88,9 @@ def discover_files(landing_dir: Path) -> list[LandingFile]:
         if entry.suffix.lower() in READERS:
             raise LandingFileError(
                 entry,
-                "the file is not inside allocations/ or declarations/; move it into the "
-                "sub-folder of its entity",
+                "the file is not inside allocations/ or declarations/ (or another entity "
+                f"sub-folder: {', '.join(f'{e}/' for e in ENTITIES if e not in CORE_ENTITIES)}); "
+                "move it into the sub-folder of its entity",
             )
     found: list[tuple[str, Path, str]] = []
     for entity, folder in entity_dirs.items():
@@ -506,7 +509,9 @@ class ParquetBatchError(Exception):
 
 
 def read_xml_file(con: duckdb.DuckDBPyConnection, file: LandingFile, table: str) -> int:
-    """One iJw message (JW301 in allocations/, JW323 in declarations/; DEFINITIONS §2).
+    """One iJw message (JW301 in allocations/, JW323 in declarations/, DEFINITIONS §2; JW305 in
+    care_starts/, JW307 in care_stops/, JW315 in allocation_requests/, JW325 in
+    declaration_responses/, §2.1; no message belongs in outcome_reports/).
 
     An invalid message, or one of another type, is rejected as a whole without blocking the other
     files: it lands as a single row carrying the reason, which validation quarantines under

@@ -1,4 +1,4 @@
-"""Row rules of the raw input contract (DEFINITIONS §2), evaluated set-based in DuckDB.
+"""Row rules of the raw input contract (DEFINITIONS §2, §2.1), evaluated set-based in DuckDB.
 
 `RULES` is the one list of quarantine rules: stable snake_case ids with a one-line reason, in
 priority order. A row that breaks several rules is quarantined once; its primary `rule` is
@@ -20,12 +20,17 @@ results are narrow tables of (_file_seq, _source_row[, rule]) holding only the r
    bound of plausible dates, so they are evaluated once per landed file and kept with it; the
    upper bound is applied each run, to the rows of the files whose latest date passes it.
 3. Cross-row rules (conflicting_versions, conflicting_declaratienummer, unknown_allocation,
-   credit_without_debit) only for rows that pass every single-row rule: a malformed row is
-   not a version or a declaration line that others can conflict with or depend on. A row
-   can break several of these; all are recorded. "Loaded allocations" and "loaded debit
-   lines" are the rows that pass every rule before them (allocations are finished first).
+   unknown_declaration, credit_without_debit) only for rows that pass every single-row rule: a
+   malformed row is not a version or a declaration line that others can conflict with or
+   depend on. A row can break several of these; all are recorded. "Loaded allocations" and
+   "loaded debit lines" are the rows that pass every rule before them (allocations are
+   finished first).
 4. credit_exceeds_debit, for credit lines that pass every other rule; the running total
    counts only the credits that are kept.
+5. The §2.1 entities, after the declarations are finished: care starts, care stops and
+   outcome reports must name a loaded allocation (unknown_allocation), a declaration answer a
+   loaded declaration line (unknown_declaration). They are not versions that can conflict:
+   the latest per allocation wins downstream (dbt), ties broken by file, then row.
 """
 
 from __future__ import annotations
@@ -34,9 +39,15 @@ import csv
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from orchestration.config import DBT_PROJECT_DIR
-from orchestration.ingest.contract import ENTITIES, Column
+from orchestration.ingest.contract import (
+    DOELEN_BEHAALD_VALUES,
+    ENTITIES,
+    STATUS_AANLEVERING_CODES,
+    Column,
+)
 from orchestration.sql import quote_ident, quote_literal
 
 MISSING_REQUIRED = "missing_required"
@@ -51,9 +62,15 @@ INVALID_NUMBER = "invalid_number"
 NEGATIVE_AMOUNT = "negative_amount"
 INVALID_DEBET_CREDIT = "invalid_debet_credit"
 END_BEFORE_START = "end_before_start"
+INVALID_STATUS_AANLEVERING = "invalid_status_aanlevering"
+INVALID_REDEN_BEEINDIGING = "invalid_reden_beeindiging"
+INVALID_VERWIJZER_TYPE = "invalid_verwijzer_type"
+INVALID_DOELEN_BEHAALD = "invalid_doelen_behaald"
+INVALID_RETOURCODES = "invalid_retourcodes"
 CONFLICTING_VERSIONS = "conflicting_versions"
 CONFLICTING_DECLARATIENUMMER = "conflicting_declaratienummer"
 UNKNOWN_ALLOCATION = "unknown_allocation"
+UNKNOWN_DECLARATION = "unknown_declaration"
 CREDIT_WITHOUT_DEBIT = "credit_without_debit"
 CREDIT_EXCEEDS_DEBIT = "credit_exceeds_debit"
 
@@ -77,13 +94,24 @@ RULES: dict[str, str] = {
     "be whole numbers; bedrag in whole cents)",
     NEGATIVE_AMOUNT: "bedrag or geleverd_volume is negative (the sign comes from debet_credit)",
     INVALID_DEBET_CREDIT: "debet_credit is not D or C",
+    INVALID_STATUS_AANLEVERING: "status_aanlevering of a care start or stop is not 1 "
+    "(delivers or corrects) or 3 (withdraws) (§2.1)",
+    INVALID_REDEN_BEEINDIGING: "reden_beeindiging of a care stop is not a JZ588 code "
+    "(REFERENCE_DATA, seed ijw_reden_beeindiging) (§2.1)",
+    INVALID_VERWIJZER_TYPE: "verwijzer_type of an allocation request is not a COD327 code "
+    "(REFERENCE_DATA, seed ijw_verwijzer) (§2.1)",
+    INVALID_DOELEN_BEHAALD: "doelen_behaald of an outcome report is not ja, deels or nee (§2.1)",
+    INVALID_RETOURCODES: "retourcodes of a declaration answer is not a space-separated list of "
+    "4-digit iJw retourcodes (§2.1)",
     END_BEFORE_START: "a declaration's einddatum is before its begindatum",
     CONFLICTING_VERSIONS: "two or more versions of an allocation have the same dagtekening but "
     "different content: all of them are quarantined and the latest earlier version stands",
     CONFLICTING_DECLARATIENUMMER: "two or more declaration lines have the same declaratienummer "
     "but different content: all of them are quarantined",
-    UNKNOWN_ALLOCATION: "the declaration's (gemeentecode, toewijzingnummer) is not a loaded "
-    "allocation",
+    UNKNOWN_ALLOCATION: "the (gemeentecode, toewijzingnummer) of a declaration line, care "
+    "start, care stop or outcome report is not a loaded allocation",
+    UNKNOWN_DECLARATION: "a declaration answer's declaratienummer is not a loaded declaration "
+    "line (§2.1)",
     CREDIT_WITHOUT_DEBIT: "a credit line's vorig_declaratienummer is empty or not a loaded "
     "debit line",
     CREDIT_EXCEEDS_DEBIT: "credits naming one debit line add up to more than its bedrag; the "
@@ -110,6 +138,15 @@ NON_NEGATIVE_COLUMNS = ("bedrag", "geleverd_volume")
 LEGACY_PRODUCTCATEGORIE_SEED = (
     DBT_PROJECT_DIR / "seeds" / "reference" / "ijw_productcategorie_2015.csv"
 )
+# The JZ588 (reden beëindiging) and COD327 (verwijzer) code lists of REFERENCE_DATA, in the seeds
+# dbt reads them from.
+REDEN_BEEINDIGING_SEED = DBT_PROJECT_DIR / "seeds" / "reference" / "ijw_reden_beeindiging.csv"
+VERWIJZER_SEED = DBT_PROJECT_DIR / "seeds" / "reference" / "ijw_verwijzer.csv"
+
+# §2.1 code columns: (entity, column) → (rule, allowed values or a function giving them). A code
+# column of another entity (the allocations' own reden_beeindiging and verwijzer_type, §2) is
+# not checked here.
+RETOURCODES_RE = "[0-9]{4}( [0-9]{4})*"
 
 _INT_RE = "[+-]?[0-9]+"
 _NUMBER_RE = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
@@ -141,6 +178,40 @@ def legacy_codes_without_successor() -> tuple[str, ...]:
             if not (r["successor_productcategorie"] or "").strip()
         )
     )
+
+
+def _seed_codes(path: Path, column: str) -> tuple[str, ...]:
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows or column not in rows[0]:
+        raise ValueError(f"{path} must have a column {column}")
+    return tuple(sorted(r[column].strip() for r in rows if (r[column] or "").strip()))
+
+
+def reden_beeindiging_codes() -> tuple[str, ...]:
+    """The JZ588 codes (REFERENCE_DATA), read from the seed on every call like the legacy
+    productcategorie codes."""
+    return _seed_codes(REDEN_BEEINDIGING_SEED, "reden_beeindiging")
+
+
+def verwijzer_codes() -> tuple[str, ...]:
+    """The COD327 codes (REFERENCE_DATA), read from the seed on every call."""
+    return _seed_codes(VERWIJZER_SEED, "verwijzer_type")
+
+
+def code_columns(entity: str) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(column, rule, allowed values) of the §2.1 code columns of an entity."""
+    return {
+        "care_starts": [
+            ("status_aanlevering", INVALID_STATUS_AANLEVERING, STATUS_AANLEVERING_CODES)
+        ],
+        "care_stops": [
+            ("reden_beeindiging", INVALID_REDEN_BEEINDIGING, reden_beeindiging_codes()),
+            ("status_aanlevering", INVALID_STATUS_AANLEVERING, STATUS_AANLEVERING_CODES),
+        ],
+        "allocation_requests": [("verwijzer_type", INVALID_VERWIJZER_TYPE, verwijzer_codes())],
+        "outcome_reports": [("doelen_behaald", INVALID_DOELEN_BEHAALD, DOELEN_BEHAALD_VALUES)],
+    }.get(entity, [])
 
 
 def latest_plausible_date(peildatum: dt.date) -> dt.date:
@@ -196,8 +267,11 @@ def bsn_ok_sql(v: str) -> str:
 
 
 def typed(column: Column, alias: str | None = None) -> str:
-    """The typed value of a column of a row that passed the rules (DATE, BIGINT, DOUBLE)."""
+    """The typed value of a column of a row that passed the rules (DATE, BIGINT, DOUBLE); an
+    empty column with a default (status_aanlevering) takes it."""
     v = value(column.name, alias)
+    if column.default is not None:
+        v = f"coalesce({v}, {quote_literal(column.default)})"
     cast = {"date": "DATE", "int": "BIGINT", "number": "DOUBLE"}.get(column.type)
     return f"CAST({v} AS {cast})" if cast else v
 
@@ -244,6 +318,15 @@ def row_rule_conditions(entity: str) -> list[tuple[str, str]]:
                 conditions[NEGATIVE_AMOUNT].append(f"{ok} AND try_cast({v} AS DOUBLE) < 0")
         if c.name == "debet_credit":
             conditions[INVALID_DEBET_CREDIT].append(f"{v} IS NOT NULL AND {v} NOT IN ('D', 'C')")
+    for column, rule, allowed in code_columns(entity):
+        v = value(column)
+        codes = ", ".join(quote_literal(code) for code in allowed)
+        conditions[rule].append(f"{v} IS NOT NULL AND {v} NOT IN ({codes})")
+    if entity == "declaration_responses":
+        v = value("retourcodes")
+        conditions[INVALID_RETOURCODES].append(
+            f"{v} IS NOT NULL AND NOT regexp_full_match({v}, '{RETOURCODES_RE}')"
+        )
     if entity == "declarations":
         begin, end = value("begindatum"), value("einddatum")
         conditions[END_BEFORE_START].append(
@@ -287,9 +370,25 @@ _ROW = "_file_seq, _source_row"
 NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "allocations": ("gemeentecode", "toewijzingnummer", "dagtekening"),
     "declarations": ("declaratienummer",),
+    "care_starts": ("gemeentecode", "toewijzingnummer", "dagtekening"),
+    "care_stops": ("gemeentecode", "toewijzingnummer", "dagtekening"),
+    "allocation_requests": ("gemeentecode", "aanbieder_agb", "referentie_aanbieder"),
+    "declaration_responses": ("declaratienummer", "dagtekening"),
+    "outcome_reports": ("gemeentecode", "toewijzingnummer", "rapportagedatum"),
 }
-"""The columns that name a row (§2): one version of an allocation, one declaration line. Two
-rows that are exact duplicates, or that conflict, always agree on them."""
+"""The columns that name a row (§2, §2.1): one version of an allocation, one declaration line,
+one message about an allocation, request or line. Two rows that are exact duplicates, or that
+conflict, always agree on them."""
+
+CONFLICT_RULES = {
+    "allocations": CONFLICTING_VERSIONS,
+    "declarations": CONFLICTING_DECLARATIENUMMER,
+}
+"""The entities whose rows with one natural key but different content conflict (§2). The §2.1
+entities have none: their latest row per key wins downstream."""
+
+ALLOCATION_REFERENCES = ("declarations", "care_starts", "care_stops", "outcome_reports")
+"""The entities whose rows must name a loaded allocation (unknown_allocation)."""
 
 
 @dataclass(frozen=True)
@@ -439,32 +538,54 @@ def _repeated_keys(relation: str, key: list[str], where: str) -> str:
 
 
 def cross_rules_sql(
-    entity: str, tables: EntityTables, allocations: EntityTables | None = None
+    entity: str,
+    tables: EntityTables,
+    allocations: EntityTables | None = None,
+    declarations: EntityTables | None = None,
 ) -> str:
-    """Step 3: conflicting_versions / conflicting_declaratienummer / unknown_allocation hits.
+    """Steps 3 and 5: conflicting_versions / conflicting_declaratienummer / unknown_allocation /
+    unknown_declaration hits.
 
     Only rows that pass the single-row rules take part. Duplicates are already set aside, so
-    two such rows with the same key always differ in content. For declarations,
-    `allocations` are the allocation tables after their own step 3.
+    two such rows with the same key always differ in content. For the entities that name an
+    allocation (`ALLOCATION_REFERENCES`), `allocations` are the allocation tables after their
+    own step 3; for declaration answers, `declarations` are the declaration tables after step 4.
     """
-    rule = CONFLICTING_VERSIONS if entity == "allocations" else CONFLICTING_DECLARATIENUMMER
-    key = [value(c) for c in NATURAL_KEYS[entity]]
-    match = " AND ".join(f"l.{k} = k.{k}" for k in key)
-    # rows sharing a key are all rows of step 0
-    repeated = _repeated_keys(f"{tables.keyed} AS r", key, tables.row_ok("r"))
-    selects = [
-        f"SELECT l._file_seq, l._source_row, '{rule}' AS rule FROM {tables.keyed} AS l "
-        f"JOIN ({repeated}) AS k ON {match} WHERE {tables.row_ok('l')}"
-    ]
-    if entity == "declarations":
+    selects = []
+    rule = CONFLICT_RULES.get(entity)
+    if rule:
+        key = [value(c) for c in NATURAL_KEYS[entity]]
+        match = " AND ".join(f"l.{k} = k.{k}" for k in key)
+        # rows sharing a key are all rows of step 0
+        repeated = _repeated_keys(f"{tables.keyed} AS r", key, tables.row_ok("r"))
+        selects.append(
+            f"SELECT l._file_seq, l._source_row, '{rule}' AS rule FROM {tables.keyed} AS l "
+            f"JOIN ({repeated}) AS k ON {match} WHERE {tables.row_ok('l')}"
+        )
+    if entity == "declaration_responses":
+        if declarations is None:
+            raise ValueError("declaration answers are checked against the declaration tables")
+        selects.append(
+            f"SELECT {_ROW}, '{UNKNOWN_DECLARATION}' AS rule FROM {tables.land} AS l "
+            f"WHERE {tables.row_ok('l')} AND NOT EXISTS (SELECT 1 FROM ("
+            # only the lines some answer names are tested for being loaded
+            f"SELECT DISTINCT d.declaratienummer FROM {declarations.land} AS d "
+            f"WHERE d.declaratienummer IN (SELECT a.declaratienummer FROM {tables.land} AS a) "
+            f"AND {declarations.clean('d')}) AS k WHERE k.declaratienummer = l.declaratienummer)"
+        )
+    if entity in ALLOCATION_REFERENCES:
         if allocations is None:
-            raise ValueError("declarations are checked against the allocation tables")
+            raise ValueError(f"{entity} are checked against the allocation tables")
         selects.append(
             f"SELECT {_ROW}, '{UNKNOWN_ALLOCATION}' AS rule FROM {tables.land} AS l "
             f"WHERE {tables.row_ok('l')} AND NOT EXISTS (SELECT 1 FROM ("
             f"SELECT DISTINCT gemeentecode, toewijzingnummer FROM {allocations.land} AS a "
             f"WHERE {allocations.clean('a')}) AS k "
             "WHERE k.gemeentecode = l.gemeentecode AND k.toewijzingnummer = l.toewijzingnummer)"
+        )
+    if not selects:  # no cross-row rule: an empty table of hits
+        selects.append(
+            f"SELECT {_ROW}, CAST(NULL AS VARCHAR) AS rule FROM {tables.land} WHERE false"
         )
     return f"CREATE OR REPLACE TABLE {tables.cross} AS {' UNION ALL '.join(selects)}"
 
