@@ -59,6 +59,29 @@ BAD_DECLARATIONS = (
     "D-SAB-1,,D,T-SAB-1,0153,12345678,123456789,45,45A01,2024-01-01,2024-01-31,1,01,100\n"
     "D-SAB-2,,D,T-SAB-2,0153,12345678,123456789,45,45A01,2024-01-01,2024-01-31,1,01,100\n"
 )
+# The §2.1 sub-folders. A care start needs only columns the declaration header has, so its file
+# takes that header (test_saboteurs writes the declaration header for every sub-folder but
+# allocations/): the same rows, read as care starts, break the elfproef. The other four need a
+# column that header lacks (reden_beeindiging, verwijzer_type, retourcodes, doelen_behaald): their
+# rows are written for the header of their own contract, CYCLE_CSV_HEADERS, which the harness
+# must write in front of them for these rows to run.
+BAD_CARE_STARTS = BAD_DECLARATIONS
+CYCLE_CSV_HEADERS = {
+    "care_stops": "toewijzingnummer,gemeentecode,aanbieder_agb,bsn,einddatum,reden_beeindiging\n",
+    "allocation_requests": "referentie_aanbieder,gemeentecode,aanbieder_agb,bsn,verwijzer_type\n",
+    "declaration_responses": "declaratienummer,gemeentecode,aanbieder_agb,retourcodes\n",
+    "outcome_reports": "toewijzingnummer,gemeentecode,aanbieder_agb,bsn,einddatum,doelen_behaald\n",
+}
+BAD_CARE_STOPS = (
+    "T-SAB-1,0153,12345678,123456789,2024-06-30,31\nT-SAB-2,0153,12345678,123456789,2024-06-30,31\n"
+)
+BAD_ALLOCATION_REQUESTS = "R-SAB-1,0153,12345678,123456789,02\nR-SAB-2,0153,12345678,123456789,02\n"
+BAD_DECLARATION_RESPONSES = (  # a gemeentecode of 3 digits
+    "D-SAB-1,153,12345678,0200\nD-SAB-2,153,12345678,0200\n"
+)
+BAD_OUTCOME_REPORTS = (
+    "T-SAB-1,0153,12345678,123456789,2024-06-30,ja\nT-SAB-2,0153,12345678,123456789,2024-06-30,ja\n"
+)
 
 
 SABOTEURS: tuple[Saboteur, ...] = (
@@ -76,6 +99,41 @@ SABOTEURS: tuple[Saboteur, ...] = (
         guards="every declaration line is loaded, quarantined or a duplicate; no file over the "
         "quarantine threshold (§2)",
         landing={"declarations/sabotage_bad_bsn.csv": BAD_DECLARATIONS},
+    ),
+    Saboteur(
+        check="delivery_accounted_for",
+        asset="raw/care_starts",
+        guards="every care start (JW305) is loaded, quarantined or a duplicate; no file over the "
+        "quarantine threshold (§2.1)",
+        landing={"care_starts/sabotage_bad_bsn.csv": BAD_CARE_STARTS},
+    ),
+    Saboteur(
+        check="delivery_accounted_for",
+        asset="raw/care_stops",
+        guards="every care stop (JW307) is loaded, quarantined or a duplicate; no file over the "
+        "quarantine threshold (§2.1)",
+        landing={"care_stops/sabotage_bad_bsn.csv": BAD_CARE_STOPS},
+    ),
+    Saboteur(
+        check="delivery_accounted_for",
+        asset="raw/allocation_requests",
+        guards="every allocation request (JW315) is loaded, quarantined or a duplicate; no file "
+        "over the quarantine threshold (§2.1)",
+        landing={"allocation_requests/sabotage_bad_bsn.csv": BAD_ALLOCATION_REQUESTS},
+    ),
+    Saboteur(
+        check="delivery_accounted_for",
+        asset="raw/declaration_responses",
+        guards="every declaration answer (JW325) is loaded, quarantined or a duplicate; no file "
+        "over the quarantine threshold (§2.1)",
+        landing={"declaration_responses/sabotage_bad_gemeente.csv": BAD_DECLARATION_RESPONSES},
+    ),
+    Saboteur(
+        check="delivery_accounted_for",
+        asset="raw/outcome_reports",
+        guards="every outcome report is loaded, quarantined or a duplicate; no file over the "
+        "quarantine threshold (§2.1)",
+        landing={"outcome_reports/sabotage_bad_bsn.csv": BAD_OUTCOME_REPORTS},
     ),
     # ------------------------------------------------------------------ GX: trajectories (§4)
     Saboteur(

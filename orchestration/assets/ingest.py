@@ -1,4 +1,5 @@
-"""Landing folder → raw tables in the working database (DEFINITIONS §2), as one Dagster step.
+"""Landing folder → raw tables in the working database (DEFINITIONS §2, §2.1), as one Dagster
+step.
 
 Reports rows read / loaded / quarantined / duplicate per file and per rule as metadata, and a
 blocking check per entity: every delivered row is accounted for, and no file is mostly broken.
@@ -34,6 +35,21 @@ RAW_DECLARATIONS = AssetKey(["raw", "declarations"])
 RAW_QUARANTINE = AssetKey(["raw", "quarantine"])
 RAW_INGEST_FILES = AssetKey(["raw", "ingest_files"])
 RAW_CLIENTS = AssetKey(["raw", "clients"])
+RAW_CARE_STARTS = AssetKey(["raw", "care_starts"])
+RAW_CARE_STOPS = AssetKey(["raw", "care_stops"])
+RAW_ALLOCATION_REQUESTS = AssetKey(["raw", "allocation_requests"])
+RAW_DECLARATION_RESPONSES = AssetKey(["raw", "declaration_responses"])
+RAW_OUTCOME_REPORTS = AssetKey(["raw", "outcome_reports"])
+# The raw table of each delivered entity, each with the blocking accounting check.
+ENTITY_ASSETS = {
+    "allocations": RAW_ALLOCATIONS,
+    "declarations": RAW_DECLARATIONS,
+    "care_starts": RAW_CARE_STARTS,
+    "care_stops": RAW_CARE_STOPS,
+    "allocation_requests": RAW_ALLOCATION_REQUESTS,
+    "declaration_responses": RAW_DECLARATION_RESPONSES,
+    "outcome_reports": RAW_OUTCOME_REPORTS,
+}
 ACCOUNTING_CHECK = "delivery_accounted_for"
 
 _SPECS = [
@@ -46,6 +62,36 @@ _SPECS = [
         RAW_DECLARATIONS,
         description="Declaration lines (declaraties, iJw JW323) from landing/declarations/ that "
         "pass the row rules of DEFINITIONS §2.",
+    ),
+    AssetSpec(
+        RAW_CARE_STARTS,
+        description="Care starts (start zorg, iJw JW305) from landing/care_starts/ that pass the "
+        "row rules of DEFINITIONS §2.1, with status_aanlevering (3 withdraws). Empty without that "
+        "sub-folder. BSN kept only here, beside client_id.",
+    ),
+    AssetSpec(
+        RAW_CARE_STOPS,
+        description="Care stops (stop zorg, iJw JW307) from landing/care_stops/ with their JZ588 "
+        "reden_beeindiging and status_aanlevering (DEFINITIONS §2.1). Empty without that "
+        "sub-folder.",
+    ),
+    AssetSpec(
+        RAW_ALLOCATION_REQUESTS,
+        description="Allocation requests (verzoek om toewijzing, iJw JW315) from "
+        "landing/allocation_requests/ with their COD327 verwijzer_type (DEFINITIONS §2.1). Empty "
+        "without that sub-folder.",
+    ),
+    AssetSpec(
+        RAW_DECLARATION_RESPONSES,
+        description="Declaration answers (declaratie-antwoord, iJw JW325) from "
+        "landing/declaration_responses/: one row per answered declaration line with its "
+        "retourcodes (DEFINITIONS §2.1). No BSN. Empty without that sub-folder.",
+    ),
+    AssetSpec(
+        RAW_OUTCOME_REPORTS,
+        description="Provider outcome reports per ended allocation (doelen_behaald ja/deels/nee) "
+        "from landing/outcome_reports/, CSV or Parquet (DEFINITIONS §2.1). Empty without that "
+        "sub-folder.",
     ),
     AssetSpec(
         RAW_CLIENTS,
@@ -103,11 +149,12 @@ def _markdown_table(rows: list[dict[str, Any]], columns: list[str]) -> str:
             description="Every row of every file is loaded, quarantined or an exact duplicate, "
             "and no file has more quarantined rows than the configured threshold.",
         )
-        for key in (RAW_ALLOCATIONS, RAW_DECLARATIONS)
+        for key in ENTITY_ASSETS.values()
     ],
 )
 def landing_ingest(context: AssetExecutionContext) -> Iterator[Any]:
-    """Read every file under allocations/ and declarations/, validate, quarantine, load."""
+    """Read every file under allocations/ and declarations/ and the optional §2.1 sub-folders,
+    validate, quarantine, load."""
     from orchestration.ingest.load import ingest_landing
     from orchestration.ingest.readers import LandingFileError
 
@@ -136,7 +183,7 @@ def landing_ingest(context: AssetExecutionContext) -> Iterator[Any]:
         )
         counts = {
             name: con.execute(f"select count(*) from raw.{name}").fetchall()[0][0]
-            for name in ("allocations", "declarations", "clients", "quarantine", "ingest_files")
+            for name in (*ENTITY_ASSETS, "clients", "quarantine", "ingest_files")
         }
     except LandingFileError as exc:
         raise Failure(
@@ -163,11 +210,11 @@ def landing_ingest(context: AssetExecutionContext) -> Iterator[Any]:
         },
     )
     files = report.to_dict()["files"]
-    by_entity: dict[str, list[dict[str, Any]]] = {"allocations": [], "declarations": []}
+    by_entity: dict[str, list[dict[str, Any]]] = {entity: [] for entity in ENTITY_ASSETS}
     for f in files:
         by_entity.setdefault(f["entity"], []).append(f)
     columns = ["path", "rows_read", "rows_loaded", "rows_quarantined", "rows_duplicate"]
-    for entity, asset_key in (("allocations", RAW_ALLOCATIONS), ("declarations", RAW_DECLARATIONS)):
+    for entity, asset_key in ENTITY_ASSETS.items():
         entity_files = by_entity.get(entity, [])
         by_rule: dict[str, int] = {}
         for f in entity_files:
