@@ -32,6 +32,7 @@ ENV_HMAC_KEY = "JEUGDHULP_HMAC_KEY"
 ENV_HMAC_KEY_FILE = "JEUGDHULP_HMAC_KEY_FILE"
 ENV_GAP_MONTHS = "JEUGDHULP_GAP_MONTHS"
 ENV_SUPPRESSION = "JEUGDHULP_SUPPRESSION_THRESHOLD"
+ENV_MIN_COVERAGE = "JEUGDHULP_MIN_COVERAGE"
 ENV_QUARANTINE_THRESHOLD = "JEUGDHULP_QUARANTINE_THRESHOLD"
 ENV_MEMORY_LIMIT = "JEUGDHULP_DUCKDB_MEMORY_LIMIT"
 ENV_THREADS = "JEUGDHULP_DUCKDB_THREADS"
@@ -74,6 +75,8 @@ class Settings:
     peildatum: dt.date = field(default_factory=dt.date.today)
     gap_months: int = 6
     suppression_threshold: int = 5
+    # DEFINITIONS §7: below this share of known facts an indicator cell is `insufficient`.
+    min_coverage: float = 0.8
     quarantine_threshold: float = 0.05
     memory_limit: str = "6GB"
     threads: int = 2
@@ -122,6 +125,7 @@ class Settings:
         return {
             "trajectory_gap_months": self.gap_months,
             "suppression_threshold": self.suppression_threshold,
+            "min_coverage": self.min_coverage,
         }
 
     def duckdb_config(self) -> dict[str, str]:
@@ -139,6 +143,7 @@ class Settings:
         os.environ[ENV_PEILDATUM] = self.peildatum.isoformat()
         os.environ[ENV_GAP_MONTHS] = str(self.gap_months)
         os.environ[ENV_SUPPRESSION] = str(self.suppression_threshold)
+        os.environ[ENV_MIN_COVERAGE] = str(self.min_coverage)
         os.environ[ENV_QUARANTINE_THRESHOLD] = str(self.quarantine_threshold)
         os.environ[ENV_MEMORY_LIMIT] = self.memory_limit
         os.environ[ENV_THREADS] = str(self.threads)
@@ -170,6 +175,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     for name, key, cast in (
         (ENV_GAP_MONTHS, "gap_months", int),
         (ENV_SUPPRESSION, "suppression_threshold", int),
+        (ENV_MIN_COVERAGE, "min_coverage", float),
         (ENV_QUARANTINE_THRESHOLD, "quarantine_threshold", float),
         (ENV_THREADS, "threads", int),
         (ENV_DBT_THREADS, "dbt_threads", int),
@@ -194,6 +200,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         raise ConfigError(f"{ENV_THREADS} and {ENV_DBT_THREADS} must be at least 1")
     if settings.gap_months < 1:
         raise ConfigError(f"{ENV_GAP_MONTHS} must be at least 1")
+    if not 0 <= settings.min_coverage <= 1:
+        raise ConfigError(f"{ENV_MIN_COVERAGE} must be a fraction between 0 and 1")
     if not 0 <= settings.quarantine_threshold <= 1:
         raise ConfigError(f"{ENV_QUARANTINE_THRESHOLD} must be a fraction between 0 and 1")
     return settings

@@ -49,6 +49,7 @@ NOORD_LIMBURG = (
     "escalation_during_trajectory",
     "same_or_heavier_within_6m",
     "avg_hours_per_client",
+    "goals_achieved",
     "share_light_medium",
     "share_maatwerk",
     "share_duurzaam",
@@ -81,6 +82,8 @@ FCT_COLUMNS = [
     "meets_target",
     "is_final",
     "suppressed",
+    "coverage",
+    "data_quality",
 ]
 DIM_COLUMNS = [
     "indicator_code",
@@ -91,6 +94,7 @@ DIM_COLUMNS = [
     "direction",
     "spec_section",
     "source_document",
+    "facts_needed",
 ]
 
 ROLLUP_RE = re.compile(r"indicator_rollup\(\s*'[^']+',\s*'([a-z0-9_]+)',\s*'([a-z_]+)'")
@@ -146,9 +150,9 @@ def final_select_aliases(sql: str) -> list[str]:
     return aliases
 
 
-def test_section_6_lists_sixteen_eleven_and_five_indicators():
-    assert (len(TWENTE), len(NOORD_LIMBURG), len(MARKET)) == (16, 11, 5)
-    assert len(set(SECTION_6)) == 32
+def test_section_6_lists_sixteen_twelve_and_five_indicators():
+    assert (len(TWENTE), len(NOORD_LIMBURG), len(MARKET)) == (16, 12, 5)
+    assert len(set(SECTION_6)) == 33
 
 
 def test_every_section_6_indicator_is_a_family_in_the_indicators_seed():
@@ -283,8 +287,8 @@ create table raw.allocations (
     productcode varchar,
     ingangsdatum date, einddatum date, toewijzingsdatum date, volume bigint, eenheid varchar,
     frequentie varchar, reden_wijziging varchar, verwijzer_type varchar,
-    reden_beeindiging varchar, dagtekening date, _source_file varchar, _source_row bigint,
-    _file_seq integer, _extra varchar
+    reden_beeindiging varchar, dagtekening date, referentie_aanbieder varchar,
+    _source_file varchar, _source_row bigint, _file_seq integer, _extra varchar
 );
 create table raw.declarations (
     declaratienummer varchar, vorig_declaratienummer varchar, debet_credit varchar,
@@ -294,6 +298,33 @@ create table raw.declarations (
     _source_file varchar, _source_row bigint, _extra varchar
 );
 create table raw.clients (client_id integer, client_key varchar);
+create table raw.care_starts (
+    toewijzingnummer varchar, gemeentecode varchar, aanbieder_agb varchar, bsn varchar,
+    productcategorie varchar, productcode varchar, begindatum date, dagtekening date,
+    status_aanlevering varchar, client_id integer, _source_file varchar, _source_row bigint,
+    _file_seq integer, _extra varchar
+);
+create table raw.care_stops (
+    toewijzingnummer varchar, gemeentecode varchar, aanbieder_agb varchar, bsn varchar,
+    productcategorie varchar, productcode varchar, begindatum date, einddatum date,
+    reden_beeindiging varchar, dagtekening date, status_aanlevering varchar, client_id integer,
+    _source_file varchar, _source_row bigint, _file_seq integer, _extra varchar
+);
+create table raw.allocation_requests (
+    referentie_aanbieder varchar, gemeentecode varchar, aanbieder_agb varchar, bsn varchar,
+    productcategorie varchar, productcode varchar, ingangsdatum date, verwijzer_type varchar,
+    dagtekening date, client_id integer, _source_file varchar, _source_row bigint,
+    _file_seq integer, _extra varchar
+);
+create table raw.declaration_responses (
+    declaratienummer varchar, gemeentecode varchar, aanbieder_agb varchar, retourcodes varchar,
+    dagtekening date, _source_file varchar, _source_row bigint, _file_seq integer, _extra varchar
+);
+create table raw.outcome_reports (
+    toewijzingnummer varchar, gemeentecode varchar, aanbieder_agb varchar, bsn varchar,
+    einddatum date, doelen_behaald varchar, rapportagedatum date, client_id integer,
+    _source_file varchar, _source_row bigint, _file_seq integer, _extra varchar
+);
 """
 
 

@@ -5,8 +5,8 @@
   - `is_final` for a year (the year is six months past: peildatum >= Dec 31 + 1 day + 6 months);
   - `indicator_rollup`: one family's facts → the common long shape, per regio, gemeente, segment,
     aanbieder ('' in a key column means "all");
-  - target evaluation (baseline, target value, meets_target) and small-cell suppression (§7),
-    used by marts/indicators/fct_indicator_values.sql.
+  - target evaluation (baseline, target value, meets_target), small-cell suppression, coverage
+    and data quality (§7), used by marts/indicators/fct_indicator_values.sql.
 
   Numbers are `dbt.type_numeric()` (exact decimals) rounded to 4 places, so results do not depend
   on floating-point summation order.
@@ -83,12 +83,14 @@
     fct_indicator_values' input. -#}
 {% macro indicator_cell_columns() -%}
     {{ return(['indicator_code', 'period_year', 'regio', 'gemeentecode', 'segment', 'aanbieder_agb',
-        'numerator', 'denominator', 'value', 'unit', 'has_provisional', 'n_clients']) }}
+        'numerator', 'denominator', 'value', 'unit', 'has_provisional', 'n_clients',
+        'n_members', 'n_known', 'has_proxy']) }}
 {%- endmacro %}
 
 {#- One indicator from a relation (or CTE) of facts, in the common long shape:
       indicator_code, period_year, regio, gemeentecode, segment, aanbieder_agb,
-      numerator, denominator, value, unit, has_provisional, n_clients.
+      numerator, denominator, value, unit, has_provisional, n_clients, n_members, n_known,
+      has_proxy.
     One `group by` per level, unioned (plain group-bys rather than grouping sets: portable and
     readable by sqlfluff). `facts` needs period_year, regio and the key columns of the requested
     levels (never empty: the fact models fill unknowns with 'onbekend'), plus whatever the
@@ -97,7 +99,12 @@
     `n_clients` is the number of distinct clients behind the cell (for suppression, §7); by
     default the distinct values of `client`, the facts' client column (`client_key`, or the
     integer `client_id` of the client-year and declaration facts).
-    `provisional` is a row-level condition: a cell with any such row is not final. -#}
+    `provisional` is a row-level condition: a cell with any such row is not final.
+    §7 coverage, for an indicator whose population needs a fact that may be unknown (reason for
+    ending, referrer, outcome report): `members` counts the cell's population, `known` those of
+    it whose fact is known (the numerator and denominator count only these); both empty for an
+    indicator that needs no such fact. `proxy` is a row-level condition: a cell with any such row
+    rests on proxy facts (§5: a start of care taken from declarations). -#}
 {% macro indicator_rollup(
     facts,
     indicator_code,
@@ -108,7 +115,10 @@
     n_clients=none,
     client='client_key',
     provisional='false',
-    levels=('regio', 'gemeente', 'aanbieder')
+    levels=('regio', 'gemeente', 'aanbieder'),
+    members=none,
+    known=none,
+    proxy='false'
 ) -%}
     {%- set level_columns = indicator_level_columns() -%}
     {%- set num = dbt.type_numeric() -%}
@@ -125,7 +135,10 @@
         cast({{ indicator_value(value, 'numerator', 'denominator') }} as {{ num }}) as value,
         unit,
         has_provisional,
-        n_clients
+        n_clients,
+        n_members,
+        n_known,
+        has_proxy
     from (
         {%- for level in levels %}
         {%- set columns = level_columns[level] %}
@@ -142,7 +155,10 @@
             cast('{{ unit }}' as {{ text }}) as unit,
             max(case when {{ provisional }} then 1 else 0 end) = 1 as has_provisional,
             cast({{ n_clients if n_clients is not none else 'count(distinct ' ~ client ~ ')' }} as integer)
-                as n_clients
+                as n_clients,
+            cast({{ members if members is not none else 'null' }} as integer) as n_members,
+            cast({{ known if known is not none else 'null' }} as integer) as n_known,
+            max(case when {{ proxy }} then 1 else 0 end) = 1 as has_proxy
         from {{ facts }}
         group by period_year, regio{% for column in columns %}, {{ column }}{% endfor %}
         {%- if not loop.last %}
@@ -199,6 +215,23 @@
     ({{ n_clients_expr }} > 0 and {{ n_clients_expr }} < {{ var('suppression_threshold') }})
 {%- endmacro %}
 
+{#- §7 coverage of a cell: the share of its members whose needed fact is known (known / all);
+    empty for an indicator that needs no fact that can be unknown, or a cell without members. -#}
+{% macro cell_coverage(known_expr, members_expr) -%}
+    (cast({{ known_expr }} as {{ dbt.type_numeric() }}) / nullif(cast({{ members_expr }} as {{ dbt.type_numeric() }}), 0))
+{%- endmacro %}
+
+{#- §7: a cell is insufficient when its coverage is below var min_coverage (default 0.8; exactly
+    on it is enough). Compared as known < min × members, so no rounding of the share decides it. -#}
+{% macro is_insufficient_cell(known_expr, members_expr) -%}
+    coalesce(
+        {{ members_expr }} > 0
+        and cast({{ known_expr }} as {{ dbt.type_numeric() }})
+        < cast({{ var('min_coverage') }} as {{ dbt.type_numeric() }}) * cast({{ members_expr }} as {{ dbt.type_numeric() }}),
+        false
+    )
+{%- endmacro %}
+
 {#- The evaluated, suppressed long table from the union of the family models (`cells`: the common
     long shape) and the targets seed. One target row per cell: the row for the cell's own segment
     if any, else the row with an empty segment (it applies to every segment). -#}
@@ -208,7 +241,9 @@
     with cells as (
         select
             *,
-            {{ is_small_cell('n_clients') }} as is_suppressed
+            {{ is_small_cell('n_clients') }} as is_suppressed,
+            {{ cell_coverage('n_known', 'n_members') }} as coverage,
+            {{ is_insufficient_cell('n_known', 'n_members') }} as is_insufficient
         from {{ cells }}
     ),
 
@@ -245,10 +280,11 @@
             case
                 when with_target.t_target_kind is null then null
                 when with_target.t_fixed_baseline_value is not null then with_target.t_fixed_baseline_value
-                when reference.is_suppressed then null
+                when reference.is_suppressed or reference.is_insufficient then null
                 else reference.value
             end as reference_value,
-            coalesce(reference.is_suppressed, false) and with_target.t_fixed_baseline_value is null
+            coalesce(reference.is_suppressed or reference.is_insufficient, false)
+            and with_target.t_fixed_baseline_value is null
                 as reference_suppressed
         from with_target
         left join cells as reference
@@ -278,17 +314,23 @@
         gemeentecode,
         segment,
         aanbieder_agb,
-        case when is_suppressed then null else numerator end as numerator,
-        case when is_suppressed then null else denominator end as denominator,
-        case when is_suppressed then null else value end as value,
+        case when is_suppressed or is_insufficient then null else numerator end as numerator,
+        case when is_suppressed or is_insufficient then null else denominator end as denominator,
+        case when is_suppressed or is_insufficient then null else value end as value,
         unit,
         cast(reference_value as {{ num }}) as baseline_value,
         target_value_raw as target_value,
         case
-            when is_suppressed or reference_suppressed then null
+            when is_suppressed or is_insufficient or reference_suppressed then null
             else {{ meets_target('value', 'target_value_raw', 'reference_value') }}
         end as meets_target,
         (not has_provisional) and {{ year_is_final('period_year') }} as is_final,
-        is_suppressed as suppressed
+        is_suppressed as suppressed,
+        cast(round(coverage, 4) as {{ num }}) as coverage,
+        case
+            when is_insufficient then 'insufficient'
+            when coalesce(has_proxy, false) then 'proxy'
+            else 'complete'
+        end as data_quality
     from evaluated
 {%- endmacro %}

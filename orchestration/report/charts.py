@@ -23,6 +23,7 @@ from typing import Any
 
 from orchestration.report.data import Cell
 from orchestration.report.formatting import (
+    INSUFFICIENT_TEXT,
     PROVISIONAL_TEXT,
     SUPPRESSED_TEXT,
     format_value,
@@ -146,13 +147,13 @@ def _suppressed_annotations(series: Series) -> list[dict[str, Any]]:
             "y": 0.02,
             "yref": "paper",
             "yanchor": "bottom",
-            "text": SUPPRESSED_TEXT,
+            "text": SUPPRESSED_TEXT if c.suppressed else INSUFFICIENT_TEXT,
             "showarrow": False,
             "font": {"size": 11, "color": "#8a5a00"},
             "bgcolor": "#fff4db",
         }
         for c in series.cells
-        if c.suppressed
+        if c.suppressed or c.insufficient
     ]
 
 
@@ -220,6 +221,8 @@ def trend_figure(section: Section) -> Figure:
 def _provider_label(cell: Cell) -> str:
     if cell.suppressed:
         return f"{cell.aanbieder_agb} · {SUPPRESSED_TEXT}"
+    if cell.insufficient:
+        return f"{cell.aanbieder_agb} · {INSUFFICIENT_TEXT}"
     if not cell.is_final:
         return f"{cell.aanbieder_agb} · {PROVISIONAL_TEXT}"
     return cell.aanbieder_agb

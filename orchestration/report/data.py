@@ -39,6 +39,9 @@ CELL_COLUMNS = (
     "is_final",
     "suppressed",
 )
+# DEFINITIONS §7 coverage and data quality: read when the publication has them (a warehouse
+# published before they existed shows every cell as complete).
+OPTIONAL_CELL_COLUMNS = ("coverage", "data_quality")
 INDICATOR_COLUMNS = (
     "indicator_code",
     "name_nl",
@@ -91,6 +94,13 @@ class Cell:
     meets_target: bool | None
     is_final: bool
     suppressed: bool
+    coverage: float | None = None
+    data_quality: str = "complete"
+
+    @property
+    def insufficient(self) -> bool:
+        """§7: too few members with the needed fact known; no value and no target verdict."""
+        return self.data_quality == "insufficient"
 
 
 @dataclass
@@ -160,9 +170,22 @@ def _indicators(con: duckdb.DuckDBPyConnection) -> dict[str, Indicator]:
     return catalogue
 
 
+def _optional_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    present = {
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'marts' and table_name = ?",
+            [VALUES_TABLE],
+        ).fetchall()
+    }
+    return [c if c in present else f"null as {c}" for c in OPTIONAL_CELL_COLUMNS]
+
+
 def _cells(con: duckdb.DuckDBPyConnection, where: str, qualify: str = "") -> list[Cell]:
+    columns = [*CELL_COLUMNS, *_optional_columns(con)]
     rows = con.execute(
-        f"select {', '.join(CELL_COLUMNS)} from marts.{VALUES_TABLE} where {where} "
+        f"select {', '.join(columns)} from marts.{VALUES_TABLE} where {where} "
         + (f"qualify {qualify} " if qualify else "")
         + "order by regio, indicator_code, segment, aanbieder_agb, period_year"
     ).fetchall()
@@ -183,6 +206,8 @@ def _cells(con: duckdb.DuckDBPyConnection, where: str, qualify: str = "") -> lis
             meets_target=r[12],
             is_final=bool(r[13]),
             suppressed=bool(r[14]),
+            coverage=_number(r[15]),
+            data_quality=_text(r[16]) or "complete",
         )
         for r in rows
     ]

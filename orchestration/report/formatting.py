@@ -7,6 +7,10 @@ import datetime as dt
 from orchestration.report.data import Cell
 
 SUPPRESSED_TEXT = "onderdrukt"
+# DEFINITIONS §7: a cell whose needed fact is known for too few members: never a number, never 0.
+INSUFFICIENT_TEXT = "onvoldoende gegevens"
+# DEFINITIONS §7: a cell resting on proxy facts (a start of care taken from declarations).
+PROXY_TEXT = "proxy"
 PROVISIONAL_TEXT = "voorlopig"
 FINAL_TEXT = "definitief"
 ALL_SEGMENTS = "alle segmenten"
@@ -92,8 +96,21 @@ def format_count(value: float | None) -> str:
 
 
 def value_text(cell: Cell) -> str:
-    """The value of a cell; a suppressed cell never shows a number (DEFINITIONS §7)."""
-    return SUPPRESSED_TEXT if cell.suppressed else format_value(cell.value, cell.unit)
+    """The value of a cell; a suppressed cell never shows a number, an insufficient one says so
+    (never 0), a proxy one says it rests on proxy facts (DEFINITIONS §7)."""
+    if cell.suppressed:
+        return SUPPRESSED_TEXT
+    if cell.insufficient:
+        return INSUFFICIENT_TEXT
+    value = format_value(cell.value, cell.unit)
+    return f"{value} ({PROXY_TEXT})" if cell.data_quality == "proxy" else value
+
+
+def coverage_text(cell: Cell) -> str:
+    """§7 coverage as a percentage of the cell's members; – for indicators without it."""
+    if cell.coverage is None:
+        return "–"
+    return f"{number_nl(100 * cell.coverage, 0)}%"
 
 
 def status_text(cell: Cell) -> str:
@@ -101,7 +118,7 @@ def status_text(cell: Cell) -> str:
 
 
 def meets_target_text(cell: Cell) -> str:
-    if cell.suppressed or cell.meets_target is None:
+    if cell.suppressed or cell.insufficient or cell.meets_target is None:
         return "–"
     return "ja" if cell.meets_target else "nee"
 

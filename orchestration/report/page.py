@@ -14,8 +14,11 @@ from html import escape
 from orchestration.report.data import Cell, ReportData
 from orchestration.report.formatting import (
     DIRECTION_LABELS,
+    INSUFFICIENT_TEXT,
     PROVISIONAL_TEXT,
+    PROXY_TEXT,
     SUPPRESSED_TEXT,
+    coverage_text,
     date_nl,
     format_count,
     format_value,
@@ -56,6 +59,7 @@ table.values th, table.values td { border-bottom: 1px solid var(--line); padding
 table.values th:first-child, table.values td:first-child { text-align: left; }
 table.values thead th { border-bottom: 2px solid #999; }
 td.suppressed { color: var(--warn); font-style: italic; }
+td.insufficient { color: var(--warn); font-style: italic; }
 tr.provisional td { background: #fbfbf3; }
 span.badge { display: inline-block; padding: 0 .4rem; border-radius: .6rem; font-size: .8rem; }
 span.badge.provisional { border: 1px solid var(--warn); color: var(--warn); }
@@ -128,7 +132,13 @@ def _legend(suppression_threshold: int) -> str:
         f'<em class="suppressed">{SUPPRESSED_TEXT}</em> '
         f"gebaseerd op minder dan {suppression_threshold} jeugdigen (&lt; {suppression_threshold}): "
         "waarde, teller en noemer worden niet getoond (DEFINITIONS §7); in de grafiek geen punt, "
-        "nooit een nul. Stippellijnen: basiswaarde (gestreept) en streefwaarde (gestippeld)."
+        "nooit een nul. "
+        f'<em class="insufficient">{INSUFFICIENT_TEXT}</em> '
+        "het benodigde gegeven (reden van beëindiging, uitkomstrapportage) is voor te weinig "
+        "jeugdigen bekend: geen waarde, geen oordeel over de streefwaarde, nooit een nul; de "
+        f"dekking staat erbij. ({PROXY_TEXT}) de waarde rust op een start van zorg afgeleid uit "
+        "declaraties (later dan de werkelijke start). "
+        "Stippellijnen: basiswaarde (gestreept) en streefwaarde (gestippeld)."
         "</p>"
     )
 
@@ -148,6 +158,11 @@ def _number_cells(cell: Cell) -> str:
     """Value, numerator and denominator: a suppressed cell shows the word, never a number."""
     if cell.suppressed:
         return f'<td class="suppressed">{SUPPRESSED_TEXT}</td>' * 3
+    if cell.insufficient:
+        coverage = f" (dekking {coverage_text(cell)})" if cell.coverage is not None else ""
+        return (
+            f'<td class="insufficient">{_e(INSUFFICIENT_TEXT + coverage)}</td>' + "<td>–</td>" * 2
+        )
     return (
         f'<td class="value">{_e(value_text(cell))}</td>'
         f"<td>{_e(format_count(cell.numerator))}</td>"

@@ -13,6 +13,8 @@
 --   referrer / referrer_source   §5 referrer: the allocation's own verwijzer_type
 --                          ('allocation'), else that of the JW315 request it answers ('request':
 --                          same gemeentecode, aanbieder_agb, referentie_aanbieder), else 'unknown'
+--   goals_achieved / goals_reported_on   §2.1/§6 the latest outcome report on the allocation
+--                          (ja / deels / nee) and its rapportagedatum; empty without a report
 --   is_continuation        §5 continuation: an earlier allocation of the same client, aanbieder
 --                          and product (productcode, else productcategorie when it has none)
 --                          ends at most var continuation_gap_days (31) days before this one
@@ -31,6 +33,10 @@ care_stops as (
 
 requests as (
     select * from {{ ref('stg_raw__allocation_requests') }}
+),
+
+outcome_reports as (
+    select * from {{ ref('stg_raw__outcome_reports') }}
 ),
 
 -- §5 proxy start: lines netted per begindatum (a debit fully credited is no start; a rejected
@@ -130,6 +136,9 @@ facts as (
         -- §5 referrer
         allocations.verwijzer_type as allocation_verwijzer,
         requests.verwijzer_type as request_verwijzer,
+        -- §2.1 outcome report
+        outcome_reports.doelen_behaald as goals_achieved,
+        outcome_reports.rapportagedatum as goals_reported_on,
         continuations.is_continuation
     from allocations
     left join care_starts
@@ -145,6 +154,9 @@ facts as (
         on allocations.gemeentecode = requests.gemeentecode
             and allocations.aanbieder_agb = requests.aanbieder_agb
             and allocations.referentie_aanbieder = requests.referentie_aanbieder
+    left join outcome_reports
+        on allocations.gemeentecode = outcome_reports.gemeentecode
+            and allocations.toewijzingnummer = outcome_reports.toewijzingnummer
     left join continuations
         on allocations.allocation_key = continuations.allocation_key
 )
@@ -172,6 +184,9 @@ select
         when request_verwijzer is not null then 'request'
         else 'unknown'
     end as {{ dbt.type_string() }}) as referrer_source,
+    -- §2.1 outcome report
+    cast(goals_achieved as {{ dbt.type_string() }}) as goals_achieved,
+    goals_reported_on,
     -- §5 continuation
     coalesce(is_continuation, false) as is_continuation
 from facts

@@ -74,6 +74,8 @@ select
     derived.reason_source,
     derived.referrer,
     derived.referrer_source,
+    derived.goals_achieved,
+    derived.goals_reported_on,
     derived.is_continuation
 from effective
 left join trajectories

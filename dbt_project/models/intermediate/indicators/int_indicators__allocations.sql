@@ -65,6 +65,8 @@ flagged as (
         allocations.is_ended,
         allocations.reason_for_ending,
         allocations.reason_source,
+        allocations.goals_achieved,
+        allocations.goals_reported_on,
         allocations.is_continuation,
         -- flags
         allocations.is_verblijf and not allocations.is_wonen as is_residential,

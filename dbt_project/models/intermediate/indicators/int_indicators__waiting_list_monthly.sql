@@ -39,6 +39,7 @@ awaiting as (
         allocations.hulpvorm,
         allocations.is_ambulant_segment,
         allocations.norm_days,
+        allocations.start_of_care_basis,
         cast({{ dbt.datediff('allocations.toewijzingsdatum', 'year_value_months.month_end', 'day') }} as integer)
             as days_waiting
     from allocations

@@ -1,6 +1,8 @@
 -- Published contract (DEFINITIONS §6, §7): every indicator value per calendar year, regio,
 -- gemeente, segment and aanbieder ('' = all), with its baseline, target, whether it meets the
--- target, whether it is final, and small-cell suppression applied last.
+-- target, whether it is final, small-cell suppression applied last, and (§7) its coverage and data
+-- quality: an `insufficient` cell (coverage below var min_coverage) has no value, numerator,
+-- denominator or target verdict; unknown is never published as "no".
 -- The family models (one per §6 indicator) all produce the same long shape; the targets and the
 -- suppression rule are in macros/indicators.sql (evaluate_indicator_cells).
 {%- set families = [
@@ -31,6 +33,7 @@
     'ind_return_within_2y',
     'ind_harmful_waiting_list',
     'ind_reindication_lighter',
+    'ind_goals_achieved',
     'ind_spend_by_segment',
     'ind_clients_by_segment',
     'ind_price_per_client',
@@ -74,5 +77,8 @@ select
     meets_target,
     -- flags
     is_final,
-    suppressed
+    suppressed,
+    -- §7 coverage and data quality
+    cast(coverage as {{ dbt.type_numeric() }}) as coverage,
+    cast(data_quality as {{ dbt.type_string() }}) as data_quality
 from evaluated

@@ -59,7 +59,10 @@ select
         as value,
     cost.unit,
     cost.has_provisional,
-    cost.n_clients
+    cost.n_clients,
+    cost.n_members,
+    cost.n_known,
+    cost.has_proxy
 from cost
 inner join budget_cells
     on cost.regio = budget_cells.regio

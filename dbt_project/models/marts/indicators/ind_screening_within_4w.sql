@@ -4,6 +4,7 @@
 -- not passed) are left out and make the cell provisional.
 -- A table in the working database's `indicator_cells` schema, never published: only the
 -- suppressed cells of fct_indicator_values reach the published marts (§7).
+-- §7: a cell counting a start of care taken from declarations (basis proxy, §5) is `proxy`.
 {{ config(materialized='table', schema='indicator_cells') }}
 
 with facts as (
@@ -21,5 +22,6 @@ with facts as (
     denominator="sum(case when norm_outcome in ('within', 'late') then 1 else 0 end)",
     value='percent',
     n_clients="count(distinct case when norm_outcome in ('within', 'late') then client_key end)",
-    provisional="norm_outcome = 'pending'"
+    provisional="norm_outcome = 'pending'",
+    proxy="start_of_care_basis = 'proxy'"
 ) }}

@@ -34,7 +34,10 @@ shares as (
         ) as value,
         cast('percent' as {{ dbt.type_string() }}) as unit,
         segment_spend.has_provisional,
-        segment_spend.n_clients
+        segment_spend.n_clients,
+        segment_spend.n_members,
+        segment_spend.n_known,
+        segment_spend.has_proxy
     from spend as segment_spend
     inner join spend as total_spend
         on segment_spend.period_year = total_spend.period_year

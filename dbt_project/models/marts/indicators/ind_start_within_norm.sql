@@ -4,6 +4,7 @@
 -- outcomes (not started, norm not passed at the peildatum) are left out and make it provisional.
 -- A table in the working database's `indicator_cells` schema, never published: only the
 -- suppressed cells of fct_indicator_values reach the published marts (§7).
+-- §7: a cell counting a start of care taken from declarations (basis proxy, §5) is `proxy`.
 {{ config(materialized='table', schema='indicator_cells') }}
 
 with facts as (
@@ -15,7 +16,8 @@ with facts as (
         gemeentecode,
         hulpvorm as segment,
         aanbieder_agb,
-        norm_outcome
+        norm_outcome,
+        start_of_care_basis
     from {{ ref('int_indicators__allocation_starts') }}
     where norm_outcome is not null
 )
@@ -27,5 +29,6 @@ with facts as (
     value='percent',
     n_clients="count(distinct case when norm_outcome in ('within', 'late') then client_key end)",
     provisional="norm_outcome = 'pending'",
-    levels=('regio', 'gemeente', 'aanbieder', 'segment')
+    levels=('regio', 'gemeente', 'aanbieder', 'segment'),
+    proxy="start_of_care_basis = 'proxy'"
 ) }}

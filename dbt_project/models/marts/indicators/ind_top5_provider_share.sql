@@ -81,7 +81,10 @@ select
         as value,
     cast('percent' as {{ dbt.type_string() }}) as unit,
     false as has_provisional,
-    cast(clients.n_clients as integer) as n_clients
+    cast(clients.n_clients as integer) as n_clients,
+    cast(null as integer) as n_members,
+    cast(null as integer) as n_known,
+    false as has_proxy
 from cells
 inner join clients
     on cells.period_year = clients.period_year

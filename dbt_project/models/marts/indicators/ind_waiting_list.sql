@@ -4,6 +4,8 @@
 -- so an empty waiting list shows as 0. The segment column holds the regional segment.
 -- A table in the working database's `indicator_cells` schema, never published: only the
 -- suppressed cells of fct_indicator_values reach the published marts (§7).
+-- §7: a waiting allocation whose start, once it came, is known from declarations only (basis
+-- proxy, §5: later than the real one) makes the cell `proxy`.
 {{ config(materialized='table', schema='indicator_cells') }}
 
 with facts as (
@@ -17,5 +19,6 @@ with facts as (
     'facts', 'waiting_list', 'clients',
     numerator=waiting,
     n_clients=waiting,
-    levels=('regio', 'gemeente', 'aanbieder', 'segment')
+    levels=('regio', 'gemeente', 'aanbieder', 'segment'),
+    proxy="is_waiting and start_of_care_basis = 'proxy'"
 ) }}
