@@ -17,6 +17,10 @@ JW301_B = FIXTURES / "jw301_hengelo_client_b.xml"
 JW323 = FIXTURES / "jw323_debit_credit.xml"
 JW315 = FIXTURES / "jw315_request.xml"
 MALFORMED = FIXTURES / "jw301_malformed.xml"
+JW305 = FIXTURES / "jw305_start.xml"
+JW307 = FIXTURES / "jw307_stop.xml"
+JW325 = FIXTURES / "jw325_answer.xml"
+JW325_TOTAL = FIXTURES / "jw325_total_mismatch.xml"
 
 # The national schemas and examples live beside the project, not in it (users' clones lack them).
 SHARED_IJW = Path(__file__).resolve().parents[2] / "shared" / "ijw"
@@ -195,6 +199,114 @@ def test_declared_total_that_differs_from_the_lines_rejects_the_message(tmp_path
         read_ijw_message(path, "declarations")
 
 
+# ----------------------------------------------------------------------------- §2.1 messages
+
+
+def test_jw305_start_products_become_care_start_rows() -> None:
+    table = read_ijw_message(JW305, "care_starts")
+    assert table.column_names == column_names("care_starts")
+    assert [
+        (r["toewijzingnummer"], r["gemeentecode"], r["aanbieder_agb"], r["begindatum"])
+        + (r["status_aanlevering"], r["dagtekening"])
+        for r in _rows(table)
+    ] == [
+        ("100001", "0153", "12345678", "2025-02-05", "1", "2025-03-04"),
+        ("100002", "0153", "12345678", "2025-03-03", "1", "2025-03-04"),
+    ]
+
+
+def test_jw307_stop_products_become_care_stop_rows() -> None:
+    table = read_ijw_message(JW307, "care_stops")
+    assert table.column_names == column_names("care_stops")
+    assert [
+        (r["toewijzingnummer"], r["einddatum"], r["reden_beeindiging"], r["status_aanlevering"])
+        for r in _rows(table)
+    ] == [("100001", "2025-07-31", "31", "1"), ("100003", "2025-01-31", "33", "3")]
+
+
+def test_jw315_requested_products_become_request_rows() -> None:
+    rows = _rows(read_ijw_message(JW315, "allocation_requests"))
+    assert rows == [
+        {
+            "referentie_aanbieder": "AANVR-1",
+            "gemeentecode": "0153",
+            "aanbieder_agb": "12345678",
+            "bsn": "123456782",
+            "productcategorie": "45",
+            "productcode": "45A01",
+            "ingangsdatum": "2025-02-01",
+            "verwijzer_type": "02",
+            "dagtekening": "2025-01-10",
+        }
+    ]
+
+
+def test_jw325_prestaties_become_answer_rows_with_their_retourcodes() -> None:
+    table = read_ijw_message(JW325, "declaration_responses")
+    assert table.column_names == column_names("declaration_responses")
+    assert _rows(table) == [
+        {
+            "declaratienummer": "REF-0001",
+            "gemeentecode": "0153",
+            "aanbieder_agb": "12345678",
+            "retourcodes": "0200",
+            "dagtekening": "2025-04-14",
+        },
+        {
+            "declaratienummer": "REF-0002",
+            "gemeentecode": "0153",
+            "aanbieder_agb": "12345678",
+            "retourcodes": "8001 9307",
+            "dagtekening": "2025-04-14",
+        },
+    ]
+
+
+def test_jw325_whose_awarded_total_counts_a_rejected_line_is_rejected() -> None:
+    with pytest.raises(
+        IjwMessageError,
+        match=r"TotaalToegekendBedrag is 865000 D but the non-rejected prestaties add up to "
+        r"90000 D .* and TotaalIngediendBedrag minus the rejected prestaties to 90000 D",
+    ):
+        read_ijw_message(JW325_TOTAL, "declaration_responses")
+
+
+def test_jw325_listing_only_its_rejected_lines_checks_against_the_submitted_total(
+    tmp_path: Path,
+) -> None:
+    # Without the accepted line: 865000 D submitted - 775000 D rejected = 90000 D awarded.
+    text = JW325.read_text(encoding="utf-8")
+    start = text.index("<jw325:Prestatie>")
+    end = text.index("</jw325:Prestatie>") + len("</jw325:Prestatie>")
+    path = tmp_path / "jw325_rejected_only.xml"
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    rows = _rows(read_ijw_message(path, "declaration_responses"))
+    assert [(r["declaratienummer"], r["retourcodes"]) for r in rows] == [("REF-0002", "8001 9307")]
+
+
+def test_jw325_prestatie_without_retourcode_is_rejected(tmp_path: Path) -> None:
+    path = _edited(tmp_path, JW325, "<jw325:RetourCode>8001</jw325:RetourCode>", "")
+    path = _edited(tmp_path, path, "<jw325:RetourCode>9307</jw325:RetourCode>", "")
+    with pytest.raises(IjwMessageError, match=r"Prestatie\[2\]/RetourCodes/RetourCode is missing"):
+        read_ijw_message(path, "declaration_responses")
+
+
+def test_jw307_impossible_einddatum_rejects_the_message(tmp_path: Path) -> None:
+    path = _edited(
+        tmp_path,
+        JW307,
+        "<jw307:Einddatum>2025-07-31</jw307:Einddatum>",
+        "<jw307:Einddatum>2025-06-31</jw307:Einddatum>",
+    )
+    with pytest.raises(IjwMessageError, match=r"StopProduct\[1\]/Einddatum = '2025-06-31'"):
+        read_ijw_message(path, "care_stops")
+
+
+def test_no_message_belongs_in_outcome_reports() -> None:
+    with pytest.raises(IjwMessageError, match="no iJw message carries outcome_reports"):
+        read_ijw_message(JW305, "outcome_reports")
+
+
 # ----------------------------------------------------------------------------- rejected files
 
 
@@ -323,7 +435,16 @@ def test_unknown_expected_entity_is_a_programming_error() -> None:
 @needs_shared
 @pytest.mark.parametrize(
     ("fixture", "schema"),
-    [(JW301_A, "JW301"), (JW301_B, "JW301"), (JW323, "JW323"), (JW315, "JW315")],
+    [
+        (JW301_A, "JW301"),
+        (JW301_B, "JW301"),
+        (JW323, "JW323"),
+        (JW315, "JW315"),
+        (JW305, "JW305"),
+        (JW307, "JW307"),
+        (JW325, "JW325"),
+        (JW325_TOTAL, "JW325"),  # schema-valid: only the message check rejects it
+    ],
     ids=lambda v: v.name if isinstance(v, Path) else v,
 )
 def test_fixture_is_valid_against_the_national_schema(fixture: Path, schema: str) -> None:
@@ -369,3 +490,156 @@ def test_national_example_jw323_parses() -> None:
 def test_national_example_jw315_is_rejected_as_the_wrong_type() -> None:
     with pytest.raises(IjwMessageError, match="JW315"):
         read_ijw_message(SHARED_IJW / "examples" / "JW315.xml", "allocations")
+
+
+@needs_shared
+def test_national_example_jw301_carries_the_request_reference() -> None:
+    rows = _rows(read_ijw_message(SHARED_IJW / "examples" / "JW301.xml", "allocations"))
+    assert [r["referentie_aanbieder"] for r in rows] == ["40A12341234", "40A12341235"]
+
+
+@needs_shared
+def test_national_example_jw305_parses() -> None:
+    rows = _rows(read_ijw_message(SHARED_IJW / "examples" / "JW305.xml", "care_starts"))
+    assert rows == [
+        {
+            "toewijzingnummer": "300201",
+            "gemeentecode": "0363",
+            "aanbieder_agb": "65656055",
+            "bsn": "999900006",
+            "productcategorie": "55",
+            "productcode": "55A11",
+            "begindatum": "2026-04-03",
+            "dagtekening": "2026-04-15",
+            "status_aanlevering": "1",
+        },
+        {
+            "toewijzingnummer": "300202",
+            "gemeentecode": "0363",
+            "aanbieder_agb": "65656055",
+            "bsn": "999900006",
+            "productcategorie": "55",
+            "productcode": "55A12",
+            "begindatum": "2026-04-15",
+            "dagtekening": "2026-04-15",
+            "status_aanlevering": "1",
+        },
+    ]
+
+
+@needs_shared
+def test_national_example_jw307_parses() -> None:
+    rows = _rows(read_ijw_message(SHARED_IJW / "examples" / "JW307.xml", "care_stops"))
+    assert [
+        (
+            r["toewijzingnummer"],
+            r["gemeentecode"],
+            r["aanbieder_agb"],
+            r["productcode"],
+            r["begindatum"],
+            r["einddatum"],
+            r["reden_beeindiging"],
+            r["dagtekening"],
+            r["status_aanlevering"],
+        )
+        for r in rows
+    ] == [
+        (
+            "300201",
+            "0363",
+            "65656055",
+            "55A11",
+            "2026-04-03",
+            "2026-07-17",
+            "31",
+            "2026-07-20",
+            "1",
+        ),
+        (
+            "300202",
+            "0363",
+            "65656055",
+            "55A12",
+            "2026-04-15",
+            "2026-07-17",
+            "31",
+            "2026-07-20",
+            "1",
+        ),
+    ]
+
+
+@needs_shared
+def test_national_example_jw315_is_rejected_for_its_impossible_date() -> None:
+    # ../shared/ijw/README.md: the example is not schema-valid (ToewijzingEinddatum 2027-06-31)
+    with pytest.raises(
+        IjwMessageError,
+        match=r"AangevraagdProduct\[1\]/ToewijzingEinddatum = '2027-06-31' is not a valid date",
+    ):
+        read_ijw_message(SHARED_IJW / "examples" / "JW315.xml", "allocation_requests")
+
+
+@needs_shared
+def test_national_example_jw315_with_its_date_corrected_parses(tmp_path: Path) -> None:
+    text = (SHARED_IJW / "examples" / "JW315.xml").read_text(encoding="utf-8")
+    path = tmp_path / "JW315.xml"  # a corrected copy outside the repository
+    path.write_text(text.replace("2027-06-31", "2027-06-30"), encoding="utf-8")
+    rows = _rows(read_ijw_message(path, "allocation_requests"))
+    assert [
+        (
+            r["referentie_aanbieder"],
+            r["gemeentecode"],
+            r["aanbieder_agb"],
+            r["bsn"],
+            r["productcode"],
+            r["ingangsdatum"],
+            r["verwijzer_type"],
+            r["dagtekening"],
+        )
+        for r in rows
+    ] == [
+        ("40A12341234", "0384", "42420001", "999900006", "55A11", "2026-04-01", "01", "2026-04-01"),
+        ("40A12341235", "0384", "42420001", "999900006", "55A12", "2026-04-01", "02", "2026-04-01"),
+    ]
+
+
+@needs_shared
+def test_national_example_jw325_parses() -> None:
+    # It lists only its rejected prestaties (24000 C): 58000 C submitted - 24000 C = 34000 C
+    # awarded, so the message check holds.
+    rows = _rows(read_ijw_message(SHARED_IJW / "examples" / "JW325.xml", "declaration_responses"))
+    assert rows == [
+        {
+            "declaratienummer": "RN001",
+            "gemeentecode": "0384",
+            "aanbieder_agb": "65656055",
+            "retourcodes": "0611",
+            "dagtekening": "2023-05-07",
+        },
+        {
+            "declaratienummer": "RN002",
+            "gemeentecode": "0384",
+            "aanbieder_agb": "65656055",
+            "retourcodes": "9339 9340 9341",
+            "dagtekening": "2023-05-07",
+        },
+        {
+            "declaratienummer": "RN003",
+            "gemeentecode": "0384",
+            "aanbieder_agb": "65656055",
+            "retourcodes": "9307",
+            "dagtekening": "2023-05-07",
+        },
+    ]
+
+
+@needs_shared
+@pytest.mark.parametrize(
+    ("example", "folder"),
+    [("JW305", "care_stops"), ("JW307", "care_starts"), ("JW325", "declarations")],
+)
+def test_national_example_in_the_wrong_folder_is_rejected(example: str, folder: str) -> None:
+    with pytest.raises(
+        IjwMessageError, match=f"a {example} .* message does not belong in {folder}/"
+    ):
+        read_ijw_message(SHARED_IJW / "examples" / f"{example}.xml", folder)
