@@ -254,6 +254,19 @@ SABOTEURS: tuple[Saboteur, ...] = (
             )
         },
     ),
+    Saboteur(
+        check="indicator_insufficient_cells",
+        asset="marts/fct_indicator_values",
+        guards="an insufficient cell (too few members with the needed fact known) carries no "
+        "value, numerator, denominator or target verdict (§7)",
+        plant={
+            # a published value on a cell marked insufficient, as if unknown had counted as "no"
+            "fct_indicator_values": (
+                "update $this set data_quality = 'insufficient' where rowid = "
+                "(select min(rowid) from $this where value is not null and coverage is null)",
+            )
+        },
+    ),
     # ------------------------------------------------------------------ GX: segment trajectories
     Saboteur(
         check="segment_trajectories_reentry_gap",

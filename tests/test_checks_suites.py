@@ -185,7 +185,10 @@ INDICATOR_TYPES = {
     "denominator": "DECIMAL(28,6)",
     "value": "DECIMAL(28,6)",
     "unit": "VARCHAR",
+    "meets_target": "BOOLEAN",
     "suppressed": "BOOLEAN",
+    "coverage": "DECIMAL(28,6)",
+    "data_quality": "VARCHAR",
 }
 FAMILY_TYPES = {**CELL_KEY_TYPES, "n_clients": "INTEGER"}
 
@@ -205,6 +208,7 @@ def cell(gemeente, n_clients, numerator, denominator, value, suppressed):
         "unit": "percent",
         "suppressed": suppressed,
         "n_clients": n_clients,
+        "data_quality": "complete",
     }
 
 
@@ -951,3 +955,47 @@ def test_cells_under_the_threshold_are_suppressed_and_only_they(settings, gemeen
     [target] = [c for c in cells if c["gemeentecode"] == gemeente]
     target.update(changes)
     assert failed(run(settings, "indicator_suppression", cells=cells)) == rules
+
+
+# --------------------------------------------------------------- insufficient cells (§7)
+
+
+@pytest.mark.parametrize(
+    ("changes", "rules"),
+    [
+        # the 2023 regio cell, on 12 clients, with an unknown-able fact
+        ({"coverage": 0.8}, []),  # exactly the minimum coverage (0.8): enough
+        (
+            {"coverage": 0.5, "data_quality": "insufficient", "value": None},
+            [effective_rule(f"insufficient_{c}") for c in ("numerator", "denominator")],
+        ),
+        (
+            {
+                "coverage": 0.5,
+                "data_quality": "insufficient",
+                "value": None,
+                "numerator": None,
+                "denominator": None,
+                "meets_target": True,
+            },
+            [effective_rule("insufficient_meets_target")],
+        ),
+        ({"coverage": 0.5}, [effective_rule("low_coverage_not_insufficient")]),
+        (
+            {
+                "coverage": 0.9,
+                "data_quality": "insufficient",
+                "value": None,
+                "numerator": None,
+                "denominator": None,
+            },
+            [effective_rule("enough_coverage_insufficient")],
+        ),
+        ({"data_quality": "unknown"}, ["expect_column_values_to_be_in_set(data_quality)"]),
+        ({"coverage": 1.5}, ["expect_column_values_to_be_between(coverage)"]),
+    ],
+)
+def test_insufficient_cells_carry_no_value_and_no_verdict(settings, changes, rules):
+    cells = [dict(c) for c in CELLS]
+    cells[0].update(changes)
+    assert failed(run(settings, "indicator_insufficient_cells", cells=cells)) == rules

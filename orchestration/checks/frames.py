@@ -647,6 +647,38 @@ INDICATOR_CELLS_SCHEMA = "indicator_cells"
 CELL_KEY = ("indicator_code", "period_year", "regio", "gemeentecode", "segment", "aanbieder_agb")
 
 
+def prepare_indicator_insufficient_cells(
+    con: duckdb.DuckDBPyConnection, settings: Settings
+) -> pd.DataFrame:
+    """Frame for `indicator_insufficient_cells` (DEFINITIONS §7: unknown is never "no").
+
+    One row per published cell. pandas decides, from the published columns alone: a cell whose
+    `data_quality` is insufficient puts its value, numerator, denominator and meets_target in the
+    `insufficient_*` columns (each must be empty); a cell whose coverage is below the minimum
+    coverage (JEUGDHULP_MIN_COVERAGE) by more than the rounding of coverage (4 decimals) and is
+    not insufficient, or at or above it by that margin and is insufficient, is named in
+    `low_coverage_not_insufficient` / `enough_coverage_insufficient`.
+    """
+    frame = con.sql(
+        f"""
+        select indicator_code, period_year, regio, gemeentecode, segment, aanbieder_agb,
+               numerator, denominator, value, meets_target,
+               cast(coverage as double) as coverage, data_quality
+        from {marts_table("fct_indicator_values")}
+        """
+    ).df()
+    insufficient = frame["data_quality"] == "insufficient"
+    for column in ("value", "numerator", "denominator", "meets_target"):
+        frame[f"insufficient_{column}"] = frame[column].astype(object).where(insufficient, None)
+    margin = 0.00005  # coverage is published rounded to 4 decimals
+    coverage = frame["coverage"]
+    low = coverage.notna() & (coverage < settings.min_coverage - margin)
+    enough = coverage.notna() & (coverage >= settings.min_coverage + margin)
+    frame["low_coverage_not_insufficient"] = frame["data_quality"].where(low & ~insufficient, None)
+    frame["enough_coverage_insufficient"] = frame["data_quality"].where(enough & insufficient, None)
+    return frame
+
+
 def prepare_indicator_suppression(
     con: duckdb.DuckDBPyConnection, settings: Settings
 ) -> pd.DataFrame:

@@ -150,6 +150,18 @@ MART_SUITES: tuple[MartSuite, ...] = (
         ),
         scoped=False,  # indicator cells have no client to scope by
     ),
+    MartSuite(
+        name="indicator_insufficient_cells",
+        suite="indicator_insufficient_cells",
+        table="fct_indicator_values",
+        prepare=frames.prepare_indicator_insufficient_cells,
+        description=(
+            "DEFINITIONS §7: unknown is never 'no': an insufficient indicator cell (too few "
+            "members with the needed fact known) has no value, numerator, denominator or target "
+            "verdict; data quality and coverage are consistent with the minimum coverage."
+        ),
+        scoped=False,  # indicator cells have no client to scope by
+    ),
 )
 
 SUITE_NAMES: tuple[str, ...] = tuple(s.name for s in MART_SUITES)
