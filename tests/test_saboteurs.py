@@ -27,7 +27,7 @@ from tests.conftest import (
     run_args,
     run_cli,
 )
-from tests.saboteurs import SABOTEURS, Saboteur
+from tests.saboteurs import CYCLE_CSV_HEADERS, SABOTEURS, Saboteur
 
 SABOTAGE_MACRO = Path(__file__).parent / "sabotage" / "sabotage.sql"
 PEILDATUM = "2026-01-01"
@@ -131,9 +131,8 @@ def run_sabotaged(published: Published, tmp_path: Path, saboteur: Saboteur | Non
         landing = tmp_path / "landing"
         shutil.copytree(published.landing, landing)
         for rel, rows in saboteur.landing.items():
-            header = ALLOCATION_CSV_HEADER if rel.startswith("allocations") else None
             path = landing / rel
-            path.write_text((header or DECLARATION_CSV_HEADER) + rows, encoding="utf-8")
+            path.write_text(_csv_header(rel) + rows, encoding="utf-8")
     dagster_home = tmp_path / "dagster_home"
     dagster_home.mkdir()
     report_path = tmp_path / "report.json"
@@ -157,6 +156,14 @@ def run_sabotaged(published: Published, tmp_path: Path, saboteur: Saboteur | Non
         published_before=before,
         published_after=warehouse.read_bytes(),
     )
+
+
+def _csv_header(rel: str) -> str:
+    """The header row of a landing file at `rel` (its sub-folder names the entity)."""
+    entity = rel.split("/", 1)[0]
+    if entity in CYCLE_CSV_HEADERS:
+        return CYCLE_CSV_HEADERS[entity]
+    return ALLOCATION_CSV_HEADER if entity == "allocations" else DECLARATION_CSV_HEADER
 
 
 def check_evaluations(dagster_home: Path, run_id: str) -> dict[str, bool]:
