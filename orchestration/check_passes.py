@@ -104,6 +104,17 @@ def record_pass(
     return path
 
 
+def record_dbt_tests_pass(publication_db: Path, *, peildatum: dt.date, gap_months: int) -> Path:
+    """Say that the dbt build of the publication, data tests included, succeeded."""
+    return record_pass(
+        publication_db,
+        DBT_TESTS_PASS,
+        peildatum=peildatum,
+        gap_months=gap_months,
+        version=checks_version(),
+    )
+
+
 def current_passes(publication_db: Path) -> list[CheckPass]:
     """The passes recorded for the publication file as it is now (others are stale)."""
     folder = passes_dir(publication_db)

@@ -11,7 +11,7 @@ from typing import Any
 from dagster import AssetExecutionContext, AssetKey, AssetMaterialization, MetadataValue, Output
 from dagster_dbt import DagsterDbtTranslator, DbtCliInvocation, DbtCliResource, dbt_assets
 
-from orchestration.check_passes import DBT_TESTS_PASS, checks_version, record_pass
+from orchestration.check_passes import record_dbt_tests_pass
 from orchestration.config import DBT_PROJECT_DIR, full_rebuild_requested, load_settings
 from orchestration.dbt_project import jeugdhulp_dbt_project
 from orchestration.increments import seed_publication
@@ -139,12 +139,8 @@ def jeugdhulp_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource) ->
             context.log.debug("dbt's parse state kept for the next run (partial parsing)")
     # Reached only when dbt succeeded (a failed model or data test raises above): the publish
     # step requires this pass, so a publication whose data tests failed is never published.
-    record_pass(
-        settings.publication_db_path,
-        DBT_TESTS_PASS,
-        peildatum=settings.peildatum,
-        gap_months=settings.gap_months,
-        version=checks_version(),
+    record_dbt_tests_pass(
+        settings.publication_db_path, peildatum=settings.peildatum, gap_months=settings.gap_months
     )
 
 

@@ -47,7 +47,7 @@ def _saboteur(sql: str, *, dbt_tests_pass: bool = True):
 
     @multi_asset(specs=[AssetSpec(["marts", m]) for m in MARTS], name="sabotaged_dbt")
     def sabotaged_dbt(context):
-        from orchestration.check_passes import DBT_TESTS_PASS, checks_version, record_pass
+        from orchestration.check_passes import record_dbt_tests_pass
         from orchestration.config import load_settings
 
         settings = load_settings()
@@ -58,12 +58,10 @@ def _saboteur(sql: str, *, dbt_tests_pass: bool = True):
         finally:
             con.close()
         if dbt_tests_pass:
-            record_pass(
+            record_dbt_tests_pass(
                 settings.publication_db_path,
-                DBT_TESTS_PASS,
                 peildatum=settings.peildatum,
                 gap_months=settings.gap_months,
-                version=checks_version(),
             )
         for m in MARTS:
             yield MaterializeResult(asset_key=["marts", m])
