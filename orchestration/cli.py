@@ -82,7 +82,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- run
 def _failures(result: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Failed steps and failed asset checks of an in-process run."""
-    from dagster import DagsterEventType
+    from dagster import AssetCheckSeverity, DagsterEventType
 
     failed_steps: list[dict[str, Any]] = []
     failed_checks: list[dict[str, Any]] = []
@@ -102,7 +102,8 @@ def _failures(result: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             failed_steps.append({"step": event.step_key, "error": message})
         elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data
-            if not evaluation.passed:
+            # a WARN check (e.g. a fact's coverage) informs; it neither blocks nor fails the run
+            if not evaluation.passed and evaluation.severity != AssetCheckSeverity.WARN:
                 metadata = {
                     k: getattr(v, "value", v) for k, v in (evaluation.metadata or {}).items()
                 }
@@ -115,6 +116,19 @@ def _failures(result: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
                     }
                 )
     return failed_steps, failed_checks
+
+
+def _warnings(result: Any) -> list[str]:
+    """The non-blocking (WARN) checks of an in-process run that did not pass, in a line each."""
+    from dagster import AssetCheckSeverity, DagsterEventType
+
+    lines = []
+    for event in result.all_events:
+        if event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+            evaluation = event.event_specific_data
+            if not evaluation.passed and evaluation.severity == AssetCheckSeverity.WARN:
+                lines.append(f"{evaluation.check_name}: {evaluation.description or ''}")
+    return lines
 
 
 def _ingest_files(working_db: Path) -> list[dict[str, Any]]:
@@ -227,6 +241,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         Path(args.report).parent.mkdir(parents=True, exist_ok=True)
         Path(args.report).write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
 
+    for warning in _warnings(result):
+        _say(f"warning (does not block): {warning}")
     if published:
         _say(
             f"\nPublished in {elapsed:.1f} s: {settings.warehouse}\n"

@@ -12,6 +12,7 @@ from orchestration.assets.publish import (
     parquet_export,
 )
 from orchestration.checks.asset_checks import build_mart_checks
+from orchestration.checks.coverage import build_coverage_checks
 from orchestration.dbt import jeugdhulp_dbt_assets
 from orchestration.resources import dbt_resource
 from orchestration.schedules import nightly_schedule, pipeline_job
@@ -25,7 +26,7 @@ defs = Definitions(
         parquet_export,
         indicator_report,
     ],
-    asset_checks=build_mart_checks(),
+    asset_checks=[*build_mart_checks(), *build_coverage_checks()],
     jobs=[pipeline_job],
     schedules=[nightly_schedule],
     sensors=[landing_sensor],
