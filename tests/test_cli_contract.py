@@ -176,10 +176,18 @@ def test_generate_a_tiny_landing_folder_exits_0(tmp_path: Path) -> None:
     assert result.returncode == OK, result.stderr
     summary = json.loads(result.stdout)
     assert summary["clients"] == 3 and summary["start_year"] == summary["end_year"] == 2025
-    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.parquet")) == [
-        "allocations/2025-part-0000.parquet",
-        "declarations/2025-part-0000.parquet",
-    ]
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.parquet")) == sorted(
+        f"{entity}/2025-part-0000.parquet"
+        for entity in (
+            "allocations",
+            "declarations",
+            "care_starts",
+            "care_stops",
+            "allocation_requests",
+            "declaration_responses",
+            "outcome_reports",
+        )
+    )
     # a second time into the same folder: refused without --overwrite
     again = run_cli(["generate", "--out", str(out), "--clients", "3"])
     assert again.returncode == USAGE

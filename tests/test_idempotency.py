@@ -12,6 +12,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
+from orchestration.ingest.contract import ENTITIES
 from tests.test_faults import CLIENTS, Scenario, fault_scenario
 
 pytestmark = pytest.mark.slow
@@ -132,7 +133,7 @@ def test_second_run_replaces_the_raw_layer_instead_of_appending(twice: Scenario)
     try:
         in_raw = sum(
             con.execute(f"select count(*) from raw.{t}").fetchall()[0][0]
-            for t in ("allocations", "declarations")
+            for t in ENTITIES  # every entity of the landing folder has its raw table
         )
     finally:
         con.close()

@@ -399,7 +399,7 @@ def test_every_row_is_loaded_quarantined_or_duplicate_exactly_once(
                 text = csv_text(rows, columns) if rows else ",".join(columns) + "\n"
                 (landing / rel).write_text(text, encoding="utf-8")
                 expected_rows.setdefault(entity, []).extend(
-                    (rel, n, tuple(r[c].strip() for c in columns))
+                    (rel, n, tuple(r.get(c, "").strip() for c in columns))
                     for n, r in enumerate(rows, start=1)
                 )
         con = duckdb.connect()
