@@ -3,7 +3,7 @@
 The ingestion writes the raw tables (DEFINITIONS §2) into the DuckDB working database. On Spark
 the models read them from database `raw`; this module moves them there:
 
-- `export_raw_tables` copies raw.allocations, raw.declarations and raw.clients of a DuckDB working database
+- `export_raw_tables` copies the raw tables (RAW_TABLES) of a DuckDB working database
   to Parquet (one folder per table);
 - `register_raw_tables` registers such folders as external tables `raw.<table>` of a Spark
   session (on a cluster: the session of a notebook or job);
@@ -31,7 +31,17 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 RAW_DATABASE = "raw"
-RAW_TABLES = ("allocations", "declarations", "clients")
+RAW_TABLES = (
+    "allocations",
+    "declarations",
+    "clients",
+    # the rest of the message cycle (DEFINITIONS §2.1); empty tables when nothing was delivered
+    "care_starts",
+    "care_stops",
+    "allocation_requests",
+    "declaration_responses",
+    "outcome_reports",
+)
 # The published marts (DEFINITIONS §4–§6); fct_indicator_values only once the indicators exist.
 MART_TABLES = (
     "marts.fct_trajectories",

@@ -152,7 +152,7 @@ class Build:
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Build]:
     from orchestration.publish import attach_publication
-    from orchestration.spark import export_raw_tables
+    from orchestration.spark import RAW_TABLES, export_raw_tables
 
     tmp = tmp_path_factory.mktemp("spark_equality")
     working_db = _working_database(tmp)
@@ -176,7 +176,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Build]:
     )
 
     raw_parquet = export_raw_tables(working_db, tmp / "raw_parquet")
-    assert set(raw_parquet) == {"allocations", "declarations", "clients"}
+    assert set(raw_parquet) == set(RAW_TABLES)
     spark = tmp / "spark"
     spark.mkdir()
     spark_result = _run(
