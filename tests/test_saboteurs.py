@@ -167,8 +167,8 @@ def _csv_header(rel: str) -> str:
 
 
 def check_evaluations(dagster_home: Path, run_id: str) -> dict[str, bool]:
-    """Every asset check the run evaluated, read back from its Dagster instance."""
-    from dagster import DagsterEventType, DagsterInstance, EventRecordsFilter
+    """Every blocking-severity check the run evaluated, read back from its Dagster instance."""
+    from dagster import AssetCheckSeverity, DagsterEventType, DagsterInstance, EventRecordsFilter
 
     with DagsterInstance.from_config(str(dagster_home)) as instance:
         records = instance.get_event_records(
@@ -180,6 +180,8 @@ def check_evaluations(dagster_home: Path, run_id: str) -> dict[str, bool]:
             if record.run_id != run_id:
                 continue
             evaluation = record.event_log_entry.dagster_event.event_specific_data
+            if evaluation.severity == AssetCheckSeverity.WARN:
+                continue  # informs (a fact's coverage), never blocks: not a guard
             out[f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"] = (
                 evaluation.passed
             )
